@@ -1,0 +1,175 @@
+/*
+ * envelope.c - the two input line formats.
+ *
+ * jansson validates each line (and rejects duplicate keys, which would make
+ * the record ambiguous); the data object itself is then located in the
+ * original text with jsonscan so that its values travel unchanged.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "envelope.h"
+#include "jsonscan.h"
+#include "xalloc.h"
+
+/*
+ * Integers are decoded as reals so that a 20-digit number does not make
+ * jansson reject the line; the value itself is never used.
+ */
+#define DECODE_FLAGS	(JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL)
+
+static int
+fail(const char **code, const char *what, char *msg, size_t msglen,
+    const char *text)
+{
+	*code = what;
+	snprintf(msg, msglen, "%s", text);
+	return -1;
+}
+
+static json_t *
+parse_object(const char *text, size_t len, const char *what, const char **code,
+    char *msg, size_t msglen)
+{
+	json_error_t err;
+	json_t *root;
+
+	root = json_loadb(text, len, DECODE_FLAGS, &err);
+	if (root == NULL) {
+		*code = "INVALID_JSON";
+		snprintf(msg, msglen, "%s is not valid JSON: %s at column %d",
+		    what, err.text, err.column);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		*code = "INVALID_JSON";
+		snprintf(msg, msglen, "%s is not a JSON object", what);
+		return NULL;
+	}
+	return root;
+}
+
+/* Copy the text of member "data" of the object in TEXT into REC. */
+static int
+take_data(struct record *rec, json_t *obj, const char *text, size_t len,
+    const char **code, char *msg, size_t msglen)
+{
+	struct json_member m;
+	json_t *data = json_object_get(obj, "data");
+
+	if (data == NULL)
+		return fail(code, "INVALID_DATA", msg, msglen,
+		    "record has no \"data\" member; expected {\"topic\": ..., \"data\": {...}}");
+	if (!json_is_object(data))
+		return fail(code, "INVALID_DATA", msg, msglen,
+		    "\"data\" is not a JSON object");
+	if (!jsonscan_find(text, len, "data", false, &m))
+		return fail(code, "INVALID_JSON", msg, msglen,
+		    "cannot locate \"data\" in the line");
+
+	rec->data = xstrndup(m.value, m.value_len);
+	rec->data_len = m.value_len;
+	return 0;
+}
+
+static int
+take_topic(struct record *rec, json_t *obj, const char **code, char *msg,
+    size_t msglen)
+{
+	json_t *topic = json_object_get(obj, "topic");
+
+	if (topic == NULL)
+		return fail(code, "MISSING_TOPIC", msg, msglen,
+		    "record has no \"topic\" member");
+	if (!json_is_string(topic) || json_string_length(topic) == 0)
+		return fail(code, "MISSING_TOPIC", msg, msglen,
+		    "\"topic\" is not a non-empty string");
+	rec->topic = xstrdup(json_string_value(topic));
+	return 0;
+}
+
+static int
+take_kafka_position(struct record *rec, json_t *env)
+{
+	json_t *partition = json_object_get(env, "partition");
+	json_t *offset = json_object_get(env, "offset");
+
+	if (!json_is_number(partition) || !json_is_number(offset))
+		return -1;
+	rec->has_kafka = true;
+	rec->partition = (int32_t)json_number_value(partition);
+	rec->offset = (int64_t)llround(json_number_value(offset));
+	return 0;
+}
+
+/* kcat -J: the record is in "payload", a string holding JSON. */
+static int
+parse_kcat(struct record *rec, json_t *env, const char **code, char *msg,
+    size_t msglen)
+{
+	json_t *payload = json_object_get(env, "payload");
+	json_t *inner;
+	const char *text;
+	size_t len;
+	int rc;
+
+	if (take_kafka_position(rec, env) == -1)
+		return fail(code, "INVALID_PAYLOAD", msg, msglen,
+		    "kcat envelope has no numeric \"partition\" and \"offset\"");
+	if (json_is_null(payload))
+		return fail(code, "INVALID_PAYLOAD", msg, msglen,
+		    "kcat payload is null (a tombstone), not a record");
+	if (!json_is_string(payload))
+		return fail(code, "INVALID_PAYLOAD", msg, msglen,
+		    "kcat payload is not a string");
+
+	text = json_string_value(payload);
+	len = json_string_length(payload);
+	inner = parse_object(text, len, "kcat payload", code, msg, msglen);
+	if (inner == NULL) {
+		*code = "INVALID_PAYLOAD";
+		return -1;
+	}
+
+	if (json_is_string(json_object_get(inner, "topic")) &&
+	    json_is_object(json_object_get(inner, "data"))) {
+		rc = take_topic(rec, inner, code, msg, msglen);
+		if (rc == 0)
+			rc = take_data(rec, inner, text, len, code, msg, msglen);
+	} else {
+		rc = take_topic(rec, env, code, msg, msglen);
+		if (rc == 0) {
+			rec->data = xstrndup(text, len);
+			rec->data_len = len;
+		}
+	}
+	json_decref(inner);
+	return rc;
+}
+
+int
+envelope_parse(const char *line, size_t len, struct record *rec,
+    const char **code, char *msg, size_t msglen)
+{
+	json_t *root;
+	int rc;
+
+	root = parse_object(line, len, "line", code, msg, msglen);
+	if (root == NULL)
+		return -1;
+
+	if (json_object_get(root, "payload") != NULL &&
+	    json_object_get(root, "data") == NULL) {
+		rc = parse_kcat(rec, root, code, msg, msglen);
+	} else {
+		rc = take_topic(rec, root, code, msg, msglen);
+		if (rc == 0)
+			rc = take_data(rec, root, line, len, code, msg, msglen);
+	}
+	json_decref(root);
+	return rc;
+}

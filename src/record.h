@@ -1,0 +1,44 @@
+/*
+ * record.h - one input record on its way to Salesforce.
+ *
+ * A record is created for every non-blank input line, including lines that
+ * are rejected before anything is sent, because every line is owed exactly
+ * one result.  The record owns its strings; `source` and `map` are borrowed
+ * from the input and the configuration, which outlive every record.
+ */
+#ifndef SFSINK_RECORD_H
+#define SFSINK_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct record {
+	const char *source;		/* file name as given, "-" for stdin */
+	long line;			/* 1-based physical line */
+	char *topic;			/* NULL when the line had none */
+	const struct mapping *map;	/* NULL until routed */
+	char *data;			/* original text of the data object */
+	size_t data_len;
+	char *key;	/* Id (update, delete) or external ID value (upsert) */
+	bool has_kafka;
+	int32_t partition;
+	int64_t offset;
+};
+
+struct record *record_new(const char *source, long line);
+void record_free(struct record *rec);
+
+
+
+/*
+ * Check that REC can be sent for its mapping and set rec->key: update and
+ * delete need an "Id" of 15 or 18 letters and digits, upsert a non-empty
+ * string or number in the external ID field (names match without case, as
+ * in Salesforce).  Returns 0, or -1 with a static code and a message.
+ */
+int record_validate(struct record *rec, const char **code, char *msg,
+    size_t msglen);
+#endif
