@@ -1,0 +1,106 @@
+/*
+ * api.h - authenticated Salesforce API calls with retries.
+ *
+ * An api_call is one logical request.  The api layer adds the bearer token,
+ * resends after a token refresh (401 INVALID_SESSION_ID, once per call),
+ * and retries with exponential back-off from http.backoff where resending
+ * cannot write anything twice:
+ *   - 429, 503 and 403 REQUEST_LIMIT_EXCEEDED for the concurrency limit,
+ *     because Salesforce did not process the request;
+ *   - transport failures before the request could have been sent;
+ *   - transport failures after sending, only when the call is idempotent.
+ * 403 REQUEST_LIMIT_EXCEEDED "TotalRequests" means the org's daily API
+ * allowance is spent: the api stops, and every call still waiting, or made
+ * later, ends with API_STOPPED.
+ *
+ * Every call ends with exactly one call of its `done` callback, always from
+ * http_perform() or api_run_due(), never from inside api_send().
+ */
+#ifndef SFSINK_API_H
+#define SFSINK_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+
+enum api_outcome {
+	API_RESPONSE,	/* a response arrived: see req->status and req->response */
+	API_TRANSPORT,	/* no response; req->maybe_sent says if it may have applied */
+	API_STOPPED,	/* not sent because the run is stopping */
+};
+
+struct api_call;
+typedef void api_done_fn(struct api_call *call, void *arg);
+
+struct api_call {
+	/* Set through api_call_new(). */
+	const char *method;
+	char *path;			/* owned, from the instance URL: "/services/..." */
+	char *body;			/* owned, may be NULL */
+	size_t body_len;
+	const char *content_type;
+	const char *accept;
+	bool idempotent;		/* safe to resend after it may have applied */
+	api_done_fn *done;
+	void *arg;
+
+	/* Valid in the callback. */
+	enum api_outcome outcome;
+	struct http_request *req;	/* the last attempt, NULL if none; owned */
+
+	/* Private to api.c. */
+	int retries;
+	bool refreshed;
+	unsigned generation;
+	int64_t due_ns;
+	struct api_call *next;
+	struct api *api;
+};
+
+struct api;
+
+struct api *api_new(const struct config *cfg, struct http *http,
+    const struct logger *lg);
+
+/* Sign in, blocking until done.  Returns -1 after logging on failure. */
+int api_login(struct api *api);
+
+/* A new call; BODY is taken over (may be NULL). */
+struct api_call *api_call_new(const char *method, char *path, char *body,
+    size_t body_len, const char *content_type, bool idempotent,
+    api_done_fn *done, void *arg);
+
+void api_send(struct api *api, struct api_call *call);
+
+/* Send CALL once DELAY_NS nanoseconds have passed (bulk job polling). */
+void api_send_later(struct api *api, struct api_call *call, int64_t delay_ns);
+
+/* Earliest time (CLOCK_MONOTONIC, ns) a delayed call is due, or INT64_MAX. */
+int64_t api_next_due(const struct api *api);
+
+/* Start or end every delayed call that is due at NOW. */
+void api_run_due(struct api *api, int64_t now);
+
+/* Stop sending: every waiting and later call ends with API_STOPPED. */
+void api_stop(struct api *api, const char *reason);
+
+/* The reason given to api_stop(), or NULL while the api runs. */
+const char *api_stop_reason(const struct api *api);
+
+/* Last Sforce-Limit-Info value seen, or "". */
+const char *api_limit_info(const struct api *api);
+
+/* Number of HTTP requests sent, token requests included. */
+unsigned long api_requests(const struct api *api);
+
+void api_call_free(struct api_call *call);
+void api_free(struct api *api);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t clock_now_ns(void);
+
+#endif
