@@ -1,0 +1,79 @@
+/*
+ * batch.h - per-topic queues that turn records into chunks.
+ *
+ * Every mapping has one queue.  A queue becomes a chunk when it is full,
+ * when batch_period has passed since its oldest record, or when the caller
+ * flushes everything at the end of input.  A realtime queue takes at most
+ * 200 records (the sObject Collections maximum), or bulk_batch_size when
+ * that is smaller; a bulk queue takes bulk_batch_size records.  A full
+ * queue becomes a ready chunk at once and the queue starts again; the
+ * caller stops reading while chunks are ready and not yet taken
+ * (batcher_full()), which bounds memory by what one read brings in.
+ */
+#ifndef SFSINK_BATCH_H
+#define SFSINK_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "record.h"
+
+#define COLLECTIONS_MAX_RECORDS	200
+
+/* Records of one mapping, sent together; owns the records. */
+struct chunk {
+	const struct mapping *map;
+	struct record **recs;
+	size_t n;
+	struct chunk *next;	/* free for the owner's lists */
+};
+
+struct topic_queue {
+	const struct mapping *map;
+	struct record **recs;
+	size_t n;
+	size_t cap;		/* allocated entries of recs */
+	size_t limit;
+	int64_t oldest_ns;	/* arrival of recs[0] */
+};
+
+struct batcher {
+	const struct mapping *base;	/* cfg->mappings, to index queues */
+	struct topic_queue *queues;
+	size_t n_queues;
+	int64_t period_ns;
+	size_t queued;			/* records in queues and ready chunks */
+	struct chunk *ready;		/* full chunks, oldest first */
+};
+
+void batcher_init(struct batcher *b, const struct config *cfg);
+
+/* Queue REC (whose map is set) at time NOW. */
+void batcher_add(struct batcher *b, struct record *rec, int64_t now);
+
+/*
+ * Take one chunk of a mapping in MODE that is due at NOW: a full queue, one
+ * whose period has passed, or, with FLUSH_ALL, any non-empty queue.  NULL
+ * when none is due.
+ */
+struct chunk *batcher_take(struct batcher *b, enum write_mode mode,
+    int64_t now, bool flush_all);
+
+/* Earliest time a partial queue becomes due, or INT64_MAX. */
+int64_t batcher_deadline(const struct batcher *b);
+
+/* Nonzero while full chunks wait to be taken: reading must pause. */
+int batcher_full(const struct batcher *b);
+
+void batcher_free(struct batcher *b);
+
+/* A chunk of the N records in RECS, whose array it takes over. */
+struct chunk *chunk_new(const struct mapping *map, struct record **recs,
+    size_t n);
+
+/* Free the chunk and every record still in it. */
+void chunk_free(struct chunk *c);
+
+#endif

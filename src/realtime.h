@@ -1,0 +1,23 @@
+/*
+ * realtime.h - writes through the sObject Collections REST API.
+ *
+ * A chunk of at most 200 records becomes one request: POST
+ * composite/sobjects (insert), PATCH composite/sobjects (update), PATCH
+ * composite/sobjects/{SObject}/{external_id_field} (upsert) or DELETE
+ * composite/sobjects?ids=... (delete).  Each record carries
+ * attributes.type, and every field value is copied from the input text.
+ * When Salesforce answers a whole request with 400, nothing was written:
+ * unless all_or_none is set the chunk is split in halves and resent, one
+ * half after the other, until the error lands on the record that causes
+ * it.
+ */
+#ifndef SFSINK_REALTIME_H
+#define SFSINK_REALTIME_H
+
+#include "batch.h"
+#include "sink.h"
+
+/* Send CHUNK; it comes back through sink_chunk_done() with all results written. */
+void realtime_send(struct sink *s, struct chunk *chunk);
+
+#endif

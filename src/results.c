@@ -1,0 +1,217 @@
+/*
+ * results.c - one NDJSON result line per input record.
+ *
+ * Lines are assembled in a reused buffer with a fixed key order and written
+ * with one fwrite each, so a line is never split by a failed write.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+#include "xalloc.h"
+
+static const char *const status_names[RESULT_NSTATUS] = {
+	[RESULT_OK] = "ok",
+	[RESULT_FAILED] = "failed",
+	[RESULT_REJECTED] = "rejected",
+	[RESULT_NOT_PROCESSED] = "not_processed",
+	[RESULT_UNKNOWN] = "unknown",
+};
+
+const char *
+result_status_name(enum result_status status)
+{
+	return status_names[status];
+}
+
+void
+results_init(struct results *res, FILE *out, const char *out_name,
+    const struct logger *lg)
+{
+	memset(res, 0, sizeof(*res));
+	res->out = out;
+	res->out_name = out_name;
+	res->lg = lg;
+	buf_init(&res->line, 0);
+}
+
+static void
+put_string(struct buf *b, const char *key, const char *value)
+{
+	buf_printf(b, ",\"%s\":\"", key);
+	buf_json_escape(b, value, strlen(value));
+	buf_putc(b, '"');
+}
+
+/* The members every line starts with, up to and including "status". */
+static void
+begin_line(struct buf *b, const struct record *rec, enum result_status status)
+{
+	buf_clear(b);
+	buf_puts(b, "{\"source\":\"");
+	buf_json_escape(b, rec->source, strlen(rec->source));
+	buf_printf(b, "\",\"line\":%ld", rec->line);
+	if (rec->has_kafka)
+		buf_printf(b, ",\"kafka\":{\"partition\":%" PRId32
+		    ",\"offset\":%" PRId64 "}", rec->partition, rec->offset);
+	if (rec->topic != NULL)
+		put_string(b, "topic", rec->topic);
+	if (rec->map != NULL) {
+		put_string(b, "sobject", rec->map->sobject);
+		put_string(b, "operation", operation_name(rec->map->operation));
+		put_string(b, "mode", write_mode_name(rec->map->mode));
+	}
+	put_string(b, "status", status_names[status]);
+}
+
+static void
+end_line(struct results *res, enum result_status status)
+{
+	struct buf *b = &res->line;
+
+	buf_puts(b, "}\n");
+	res->count[status]++;
+	if (res->write_error != 0)
+		return;
+	if (fwrite(b->data, 1, b->len, res->out) != b->len)
+		res->write_error = errno ? errno : EIO;
+}
+
+void
+results_ok(struct results *res, const struct record *rec, const char *id,
+    int created, const char *job_id)
+{
+	struct buf *b = &res->line;
+
+	begin_line(b, rec, RESULT_OK);
+	if (id != NULL)
+		put_string(b, "id", id);
+	if (created >= 0)
+		buf_printf(b, ",\"created\":%s", created ? "true" : "false");
+	if (job_id != NULL)
+		put_string(b, "job_id", job_id);
+	end_line(res, RESULT_OK);
+}
+
+/* Append one error object, taking "code" from code, errorCode or statusCode. */
+static void
+put_error(struct buf *b, json_t *err)
+{
+	const char *code = json_string_value(json_object_get(err, "code"));
+	const char *message = json_string_value(json_object_get(err, "message"));
+	json_t *fields = json_object_get(err, "fields");
+	size_t i;
+	json_t *f;
+	int first = 1;
+
+	if (code == NULL)
+		code = json_string_value(json_object_get(err, "statusCode"));
+	if (code == NULL)
+		code = json_string_value(json_object_get(err, "errorCode"));
+
+	buf_puts(b, "{\"code\":\"");
+	buf_json_escape(b, code ? code : "UNKNOWN", strlen(code ? code : "UNKNOWN"));
+	buf_puts(b, "\",\"message\":\"");
+	buf_json_escape(b, message ? message : "", message ? strlen(message) : 0);
+	buf_puts(b, "\",\"fields\":[");
+	json_array_foreach(fields, i, f) {
+		if (!json_is_string(f))
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_putc(b, '"');
+		buf_json_escape(b, json_string_value(f), json_string_length(f));
+		buf_putc(b, '"');
+	}
+	buf_puts(b, "]}");
+}
+
+void
+results_errors(struct results *res, const struct record *rec,
+    enum result_status status, json_t *errors, const char *id,
+    const char *job_id)
+{
+	struct buf *b = &res->line;
+	size_t i;
+	json_t *err;
+
+	begin_line(b, rec, status);
+	if (id != NULL)
+		put_string(b, "id", id);
+	if (job_id != NULL)
+		put_string(b, "job_id", job_id);
+	buf_puts(b, ",\"errors\":[");
+	json_array_foreach(errors, i, err) {
+		if (i > 0)
+			buf_putc(b, ',');
+		put_error(b, err);
+	}
+	buf_putc(b, ']');
+	end_line(res, status);
+}
+
+json_t *
+results_make_error(const char *code, const char *message)
+{
+	return json_pack("{s:s, s:s, s:[]}", "code", code, "message", message,
+	    "fields");
+}
+
+void
+results_error(struct results *res, const struct record *rec,
+    enum result_status status, const char *code, const char *fmt, ...)
+{
+	char message[1024];
+	json_t *errors;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+
+	errors = json_array();
+	json_array_append_new(errors, results_make_error(code, message));
+	results_errors(res, rec, status, errors, NULL, NULL);
+	json_decref(errors);
+}
+
+int
+results_flush(struct results *res)
+{
+	if (res->write_error == 0 && fflush(res->out) == EOF)
+		res->write_error = errno ? errno : EIO;
+	return res->write_error ? -1 : 0;
+}
+
+unsigned long
+results_total(const struct results *res)
+{
+	unsigned long total = 0;
+	int i;
+
+	for (i = 0; i < RESULT_NSTATUS; i++)
+		total += res->count[i];
+	return total;
+}
+
+void
+results_summary(const struct results *res, double seconds)
+{
+	log_msg(res->lg, LOG_ERROR,
+	    "%lu records in %.1fs: %lu ok, %lu failed, %lu rejected, "
+	    "%lu not_processed, %lu unknown", results_total(res), seconds,
+	    res->count[RESULT_OK], res->count[RESULT_FAILED],
+	    res->count[RESULT_REJECTED], res->count[RESULT_NOT_PROCESSED],
+	    res->count[RESULT_UNKNOWN]);
+}
+
+void
+results_free(struct results *res)
+{
+	buf_free(&res->line);
+}

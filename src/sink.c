@@ -1,0 +1,248 @@
+/*
+ * sink.c - the run: read input, route records, send chunks, write results.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulk.h"
+#include "envelope.h"
+#include "realtime.h"
+#include "sink.h"
+#include "xalloc.h"
+
+#define NS_PER_MS	1000000LL
+#define MAX_WAIT_MS	1000
+
+int
+sink_init(struct sink *s, const struct config *cfg, const struct logger *lg,
+    struct input *input, FILE *out, const char *out_name)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->lg = lg;
+	s->input = input;
+	results_init(&s->results, out, out_name, lg);
+	batcher_init(&s->batcher, cfg);
+
+	s->http = http_new(&cfg->http, lg);
+	if (s->http == NULL)
+		return -1;
+	s->api = api_new(cfg, s->http, lg);
+	return 0;
+}
+
+static void
+reject(struct sink *s, struct record *rec, const char *code, const char *msg)
+{
+	results_error(&s->results, rec, RESULT_REJECTED, code, "%s", msg);
+	log_info(s->lg, "%s:%ld: rejected: %s", rec->source, rec->line, msg);
+	record_free(rec);
+}
+
+/* Route one input line: reject it now, or queue it for its topic. */
+static void
+on_line(void *arg, const char *source, long lineno, const char *line,
+    size_t len, bool too_long)
+{
+	struct sink *s = arg;
+	struct record *rec = record_new(source, lineno);
+	const char *code;
+	char msg[512];
+
+	if (too_long) {
+		snprintf(msg, sizeof(msg), "line is longer than the %u-byte "
+		    "limit", INPUT_MAX_LINE);
+		reject(s, rec, "LINE_TOO_LONG", msg);
+		return;
+	}
+	if (envelope_parse(line, len, rec, &code, msg, sizeof(msg)) == -1) {
+		if (rec->topic != NULL)
+			rec->map = config_find_mapping(s->cfg, rec->topic);
+		reject(s, rec, code, msg);
+		return;
+	}
+
+	rec->map = config_find_mapping(s->cfg, rec->topic);
+	if (rec->map == NULL) {
+		snprintf(msg, sizeof(msg), "topic \"%.200s\" has no entry in "
+		    "topic_mappings; add one to load it", rec->topic);
+		reject(s, rec, "UNKNOWN_TOPIC", msg);
+		return;
+	}
+	if (record_validate(rec, &code, msg, sizeof(msg)) == -1) {
+		reject(s, rec, code, msg);
+		return;
+	}
+	batcher_add(&s->batcher, rec, clock_now_ns());
+}
+
+/* Give every record of CHUNK a not_processed result and free it. */
+static void
+abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < chunk->n; i++)
+		results_error(&s->results, chunk->recs[i], RESULT_NOT_PROCESSED,
+		    "RUN_STOPPED", "%s", why);
+	chunk_free(chunk);
+}
+
+static void
+send_chunk(struct sink *s, struct chunk *chunk)
+{
+	if (!s->logged_in && !s->fatal) {
+		if (api_login(s->api) == -1)
+			s->fatal = true;
+		else
+			s->logged_in = true;
+	}
+	if (s->fatal) {
+		abandon_chunk(s, chunk, api_stop_reason(s->api) ?
+		    api_stop_reason(s->api) : "the run stopped after a fatal error");
+		return;
+	}
+
+	if (chunk->map->mode == MODE_REALTIME) {
+		s->in_flight++;
+		realtime_send(s, chunk);
+		return;
+	}
+	s->bulk_jobs++;
+	bulk_send(s, chunk);
+}
+
+void
+sink_chunk_done(struct sink *s, struct chunk *chunk)
+{
+	if (chunk->map->mode == MODE_REALTIME)
+		s->in_flight--;
+	else
+		s->bulk_jobs--;
+	chunk_free(chunk);
+}
+
+/* Send every chunk of MODE that is due while fewer than LIMIT are out. */
+static void
+dispatch_mode(struct sink *s, enum write_mode mode, const int *out,
+    int64_t limit, int64_t now)
+{
+	bool flush_all = s->input_done || s->fatal;
+	struct chunk *chunk;
+
+	while (s->fatal || *out < limit) {
+		chunk = batcher_take(&s->batcher, mode, now, flush_all);
+		if (chunk == NULL)
+			break;
+		send_chunk(s, chunk);
+	}
+}
+
+static void
+dispatch(struct sink *s, int64_t now)
+{
+	dispatch_mode(s, MODE_REALTIME, &s->in_flight, s->cfg->max_in_flight,
+	    now);
+	dispatch_mode(s, MODE_BULK, &s->bulk_jobs,
+	    s->cfg->max_concurrent_bulk_jobs, now);
+}
+
+static int
+wait_ms(const struct sink *s, int64_t now)
+{
+	int64_t due = batcher_deadline(&s->batcher);
+	int64_t retry = api_next_due(s->api);
+	int64_t ms;
+
+	if (retry < due)
+		due = retry;
+	if (due == INT64_MAX)
+		return MAX_WAIT_MS;
+	ms = (due - now + NS_PER_MS - 1) / NS_PER_MS;
+	if (ms < 0)
+		return 0;
+	return ms > MAX_WAIT_MS ? MAX_WAIT_MS : (int)ms;
+}
+
+static bool
+finished(const struct sink *s)
+{
+	return s->input_done && s->batcher.queued == 0 && s->in_flight == 0 &&
+	    s->bulk_jobs == 0 &&
+	    http_running(s->http) == 0 && api_next_due(s->api) == INT64_MAX;
+}
+
+/* Read one step of input, unless reading is paused or over. */
+static void
+poll_once(struct sink *s, int timeout_ms)
+{
+	bool readable = false;
+	int fd = -1;
+
+	if (!s->input_done && !batcher_full(&s->batcher)) {
+		fd = input_fd(s->input);
+		if (fd == -1) {
+			s->input_done = true;
+			return;
+		}
+	}
+	http_wait(s->http, fd, timeout_ms, &readable);
+	if (readable) {
+		int rc = input_read(s->input, on_line, s);
+
+		if (rc == 1)
+			s->input_done = true;
+		else if (rc == -1)
+			s->fatal = true;
+	}
+	http_perform(s->http);
+}
+
+static void
+check_stop(struct sink *s)
+{
+	if (api_stop_reason(s->api) != NULL)
+		s->fatal = true;
+	if (s->results.write_error != 0 && !s->fatal) {
+		log_error(s->lg, "cannot write results to %s: %s",
+		    s->results.out_name, strerror(s->results.write_error));
+		s->fatal = true;
+	}
+	if (s->fatal)
+		s->input_done = true;
+}
+
+int
+sink_run(struct sink *s)
+{
+	int64_t now;
+
+	for (;;) {
+		now = clock_now_ns();
+		api_run_due(s->api, now);
+		check_stop(s);
+		dispatch(s, now);
+		results_flush(&s->results);
+		if (finished(s))
+			break;
+		poll_once(s, wait_ms(s, now));
+	}
+	results_flush(&s->results);
+	check_stop(s);
+
+	if (s->fatal || input_failures(s->input) > 0)
+		return EXIT_FATAL;
+	if (s->results.count[RESULT_OK] == results_total(&s->results))
+		return EXIT_ALL_OK;
+	return EXIT_SOME_NOT_OK;
+}
+
+void
+sink_free(struct sink *s)
+{
+	batcher_free(&s->batcher);
+	results_free(&s->results);
+	api_free(s->api);
+	http_free(s->http);
+}

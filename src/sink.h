@@ -1,0 +1,58 @@
+/*
+ * sink.h - the run: read input, route records, send chunks, write results.
+ *
+ * struct sink is the context every module of a run shares; there are no
+ * globals.  sink_run() drives one event loop: it reads input while no
+ * queue is full, sends due chunks while fewer than max_in_flight requests
+ * are out, and returns when every record read has its result.
+ */
+#ifndef SFSINK_SINK_H
+#define SFSINK_SINK_H
+
+#include <stdbool.h>
+
+#include "api.h"
+#include "batch.h"
+#include "config.h"
+#include "http.h"
+#include "input.h"
+#include "log.h"
+#include "results.h"
+
+/* Exit statuses, as documented in sfsink(1). */
+enum {
+	EXIT_ALL_OK = 0,
+	EXIT_SOME_NOT_OK = 1,
+	EXIT_USAGE = 2,
+	EXIT_FATAL = 3,
+};
+
+struct sink {
+	const struct config *cfg;
+	const struct logger *lg;
+	struct http *http;
+	struct api *api;
+	struct input *input;
+	struct results results;
+	struct batcher batcher;
+	bool logged_in;
+	bool input_done;	/* no more lines will be read */
+	int in_flight;		/* realtime chunks being sent */
+	int bulk_jobs;		/* bulk chunks whose jobs are not finished */
+	bool fatal;		/* the run must end with EXIT_FATAL */
+};
+
+/* Set up a run; the sink borrows CFG, LG, INPUT and OUT. */
+int sink_init(struct sink *s, const struct config *cfg,
+    const struct logger *lg, struct input *input, FILE *out,
+    const char *out_name);
+
+/* Run to the end of input; returns the exit status. */
+int sink_run(struct sink *s);
+
+/* Called by the senders once every record of CHUNK has its result. */
+void sink_chunk_done(struct sink *s, struct chunk *chunk);
+
+void sink_free(struct sink *s);
+
+#endif
