@@ -1,0 +1,85 @@
+"""Fault rules that tests install through POST /__fake/faults.
+
+A rule matches a /services/ request by method and by a regular expression
+searched in the path.  It lets `skip` matching requests through, then fires
+`times` times (-1 = forever).  Actions:
+  respond       respond with status/body/headers instead of doing the work
+  drop          close the connection without a response, before the work
+  drop_after    do the work, then close the connection without a response
+  delay         sleep `seconds`, then handle normally
+  expire_token  invalidate every token, then handle normally (gives 401)
+  job_fail      the bulk job named in the path ends Failed with error_message
+  job_abort     the bulk job named in the path becomes Aborted
+"""
+import re
+import threading
+
+ACTIONS = {"respond", "drop", "drop_after", "delay", "expire_token", "job_fail", "job_abort"}
+
+
+class RuleError(ValueError):
+    pass
+
+
+class Rule:
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise RuleError("a rule must be a JSON object")
+        self.spec = dict(spec)
+        self.action = spec.get("action")
+        if self.action not in ACTIONS:
+            raise RuleError("unknown action %r; expected one of %s"
+                            % (self.action, ", ".join(sorted(ACTIONS))))
+        self.method = (spec.get("method") or "").upper() or None
+        try:
+            self.path = re.compile(spec["path"]) if spec.get("path") else None
+        except re.error as exc:
+            raise RuleError("bad path regex: %s" % exc)
+        self.skip = int(spec.get("skip", 0))
+        self.times = int(spec.get("times", 1))
+        self.seen = 0
+        self.fired = 0
+
+    def matches(self, method, path):
+        return ((self.method is None or self.method == method)
+                and (self.path is None or self.path.search(path) is not None))
+
+    def try_fire(self):
+        """Count one matching request; return True when the rule fires for it."""
+        self.seen += 1
+        if self.seen <= self.skip:
+            return False
+        if self.times != -1 and self.fired >= self.times:
+            return False
+        self.fired += 1
+        return True
+
+    def describe(self):
+        out = dict(self.spec)
+        out.update(seen=self.seen, fired=self.fired)
+        return out
+
+
+class Faults:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+
+    def add(self, specs):
+        rules = [Rule(s) for s in specs]  # validate all before adding any
+        with self._lock:
+            self._rules.extend(rules)
+        return len(rules)
+
+    def clear(self):
+        with self._lock:
+            self._rules = []
+
+    def list(self):
+        with self._lock:
+            return [r.describe() for r in self._rules]
+
+    def fire(self, method, path):
+        """Return the rules that fire for this request, in installation order."""
+        with self._lock:
+            return [r for r in self._rules if r.matches(method, path) and r.try_fire()]
