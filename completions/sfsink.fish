@@ -1,0 +1,11 @@
+# fish completion for sfsink(1).  The options match `sfsink --help`; keep
+# the two in step.
+
+# -c offers directories and *.yaml or *.yml files, as the bash completion does.
+complete -c sfsink -s c -l config -x -d 'YAML configuration (required)' \
+    -a '(__fish_complete_path (commandline -ct | string replace -r -- "^--config=" "") | string match -r -- "^.*(?:/|\.ya?ml)(?:\t.*)?\$")'
+complete -c sfsink -s o -l output -r -F -d 'Write result lines to FILE instead of stdout'
+complete -c sfsink -s v -l verbose -d 'More messages on stderr; repeat for more'
+complete -c sfsink -s q -l quiet -d 'Only errors on stderr, no summary'
+complete -c sfsink -s h -l help -d 'Print the help and exit'
+complete -c sfsink -s V -l version -d 'Print the version and exit'
