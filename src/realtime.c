@@ -16,19 +16,25 @@
 #include "realtime.h"
 #include "xalloc.h"
 
-/* A range of a chunk's records still to be sent. */
-struct range {
-	size_t start;
+/*
+ * Records of a chunk that go out in one request.  The array is owned; the
+ * records are borrowed from the chunk.
+ */
+struct part {
+	struct record **recs;
 	size_t n;
+	int64_t delay_ns;	/* wait this long before sending */
 };
 
-/* One chunk on its way: the ranges still to send, last one first. */
+/* One chunk on its way: the parts still to send, last one first. */
 struct realtime_job {
 	struct sink *sink;
 	struct chunk *chunk;
-	struct range *todo;
+	struct part *todo;
 	size_t n_todo;
-	struct range current;
+	size_t cap_todo;
+	struct part current;
+	struct part retry;	/* records to resend after a transient error */
 };
 
 static void send_next(struct realtime_job *job);
@@ -74,8 +80,7 @@ build_body(const struct realtime_job *job, size_t *len)
 	for (i = 0; i < job->current.n; i++) {
 		if (i > 0)
 			buf_putc(&b, ',');
-		append_record(&b, job->chunk->recs[job->current.start + i],
-		    map->sobject);
+		append_record(&b, job->current.recs[i], map->sobject);
 	}
 	buf_puts(&b, "]}");
 	return buf_steal(&b, len);
@@ -110,7 +115,7 @@ build_path(const struct realtime_job *job, const char **method)
 		for (i = 0; i < job->current.n; i++) {
 			if (i > 0)
 				buf_putc(&b, ',');
-			buf_puts(&b, job->chunk->recs[job->current.start + i]->key);
+			buf_puts(&b, job->current.recs[i]->key);
 		}
 		buf_printf(&b, "&allOrNone=%s", map->all_or_none ? "true" : "false");
 		break;
@@ -121,12 +126,12 @@ build_path(const struct realtime_job *job, const char **method)
 static struct record *
 current_record(const struct realtime_job *job, size_t i)
 {
-	return job->chunk->recs[job->current.start + i];
+	return job->current.recs[i];
 }
 
-/* Give every record of the current range the same error result. */
+/* Give every record of the current part the same error result. */
 static void
-fail_range(struct realtime_job *job, enum result_status status,
+fail_part(struct realtime_job *job, enum result_status status,
     json_t *errors)
 {
 	size_t i;
@@ -137,14 +142,63 @@ fail_range(struct realtime_job *job, enum result_status status,
 }
 
 static void
-fail_range_with(struct realtime_job *job, enum result_status status,
+fail_part_with(struct realtime_job *job, enum result_status status,
     const char *code, const char *message)
 {
 	json_t *errors = json_array();
 
 	json_array_append_new(errors, results_make_error(code, message));
-	fail_range(job, status, errors);
+	fail_part(job, status, errors);
 	json_decref(errors);
+}
+
+/* Queue N records from RECS (copied) to be sent after DELAY_NS. */
+static void
+push_part(struct realtime_job *job, struct record **recs, size_t n,
+    int64_t delay_ns)
+{
+	struct part *p;
+
+	if (job->n_todo == job->cap_todo) {
+		job->cap_todo = job->cap_todo ? job->cap_todo * 2 : 8;
+		job->todo = xreallocarray(job->todo, job->cap_todo,
+		    sizeof(*job->todo));
+	}
+	p = &job->todo[job->n_todo++];
+	p->recs = xreallocarray(NULL, n, sizeof(*p->recs));
+	memcpy(p->recs, recs, n * sizeof(*recs));
+	p->n = n;
+	p->delay_ns = delay_ns;
+}
+
+/*
+ * Per-record errors worth a resend of that record alone: Salesforce could
+ * not lock the row this time.  Records rolled back with it are resent too.
+ */
+static bool
+is_transient(json_t *sr)
+{
+	json_t *errors = json_object_get(sr, "errors");
+	const char *code;
+	size_t i;
+	json_t *err;
+
+	json_array_foreach(errors, i, err) {
+		code = json_string_value(json_object_get(err, "statusCode"));
+		if (code != NULL && strcmp(code, "UNABLE_TO_LOCK_ROW") == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_rolled_back(json_t *sr)
+{
+	json_t *err = json_array_get(json_object_get(sr, "errors"), 0);
+	const char *code = json_string_value(json_object_get(err, "statusCode"));
+
+	return code != NULL &&
+	    strcmp(code, "ALL_OR_NONE_OPERATION_ROLLED_BACK") == 0;
 }
 
 /* Write one record's result from its SaveResult or UpsertResult. */
@@ -172,25 +226,92 @@ take_save_result(struct realtime_job *job, struct record *rec, json_t *sr)
 	results_errors(res, rec, RESULT_FAILED, errors, id, NULL);
 }
 
+/* Does the part have a transient failure that allows resending records? */
+static bool
+part_has_transient(const struct realtime_job *job, json_t *root)
+{
+	size_t i;
+
+	if (!is_idempotent(job->chunk->map->operation))
+		return false;
+	for (i = 0; i < job->current.n; i++) {
+		if (is_transient(json_array_get(root, i)))
+			return true;
+	}
+	return false;
+}
+
+/* Set the records to resend aside; returns false when REC's result is due now. */
+static bool
+hold_for_retry(struct realtime_job *job, struct record *rec, json_t *sr,
+    bool transient_seen)
+{
+	const struct config *cfg = job->sink->cfg;
+
+	if (!transient_seen || json_is_true(json_object_get(sr, "success")))
+		return false;
+	if (!is_transient(sr) && !is_rolled_back(sr))
+		return false;
+	if (rec->retries >= (unsigned int)cfg->http.backoff.max_retries)
+		return false;
+
+	rec->retries++;
+	job->retry.recs = xreallocarray(job->retry.recs, job->retry.n + 1,
+	    sizeof(*job->retry.recs));
+	job->retry.recs[job->retry.n++] = rec;
+	return true;
+}
+
+/* Queue the records set aside, after the back-off for their attempt. */
+static void
+queue_retries(struct realtime_job *job)
+{
+	const struct config *cfg = job->sink->cfg;
+	int64_t delay = cfg->http.backoff.initial_interval_ns;
+	unsigned int n = job->retry.recs[0]->retries;
+
+	while (--n > 0 && delay < cfg->http.backoff.max_interval_ns)
+		delay *= 2;
+	if (delay > cfg->http.backoff.max_interval_ns)
+		delay = cfg->http.backoff.max_interval_ns;
+
+	log_info(job->sink->lg, "resending %zu records of topic \"%s\" after "
+	    "UNABLE_TO_LOCK_ROW in %.1fs", job->retry.n, job->chunk->map->topic,
+	    (double)delay / 1e9);
+	push_part(job, job->retry.recs, job->retry.n, delay);
+	free(job->retry.recs);
+	job->retry.recs = NULL;
+	job->retry.n = 0;
+}
+
 static void
 take_results(struct realtime_job *job, const struct http_request *req)
 {
 	json_t *root = NULL;
+	bool transient;
 	size_t i;
 
 	if (req->response.data != NULL)
 		root = json_loadb(req->response.data, req->response.len, 0, NULL);
 	if (!json_is_array(root) || json_array_size(root) != job->current.n) {
 		/* Salesforce processed the request, but the outcome is unreadable. */
-		fail_range_with(job, RESULT_UNKNOWN, "INVALID_RESPONSE",
+		fail_part_with(job, RESULT_UNKNOWN, "INVALID_RESPONSE",
 		    "HTTP 200 without one result per record; the records may "
 		    "or may not have been written");
 		json_decref(root);
 		return;
 	}
-	for (i = 0; i < job->current.n; i++)
-		take_save_result(job, current_record(job, i),
-		    json_array_get(root, i));
+
+	transient = part_has_transient(job, root);
+	for (i = 0; i < job->current.n; i++) {
+		struct record *rec = current_record(job, i);
+		json_t *sr = json_array_get(root, i);
+
+		if (!hold_for_retry(job, rec, sr, transient))
+			take_save_result(job, rec, sr);
+	}
+	if (job->retry.n > 0)
+		queue_retries(job);
 	json_decref(root);
 }
 
@@ -223,30 +344,24 @@ request_errors(const struct http_request *req)
 	return errors;
 }
 
-static void
-push_range(struct realtime_job *job, size_t start, size_t n)
-{
-	job->todo[job->n_todo].start = start;
-	job->todo[job->n_todo].n = n;
-	job->n_todo++;
-}
-
 /* 400: nothing was written; bisect to find the record at fault. */
 static void
 handle_bad_request(struct realtime_job *job, const struct http_request *req)
 {
-	struct range r = job->current;
+	struct part *cur = &job->current;
+	size_t half = cur->n / 2;
 	json_t *errors;
 
-	if (r.n > 1 && !job->chunk->map->all_or_none) {
+	if (cur->n > 1 && !job->chunk->map->all_or_none) {
 		log_debug(job->sink->lg, "HTTP 400 for %zu records of topic "
-		    "\"%s\"; splitting the request", r.n, job->chunk->map->topic);
-		push_range(job, r.start + r.n / 2, r.n - r.n / 2);
-		push_range(job, r.start, r.n / 2);
+		    "\"%s\"; splitting the request", cur->n,
+		    job->chunk->map->topic);
+		push_part(job, cur->recs + half, cur->n - half, 0);
+		push_part(job, cur->recs, half, 0);
 		return;
 	}
 	errors = request_errors(req);
-	fail_range(job, RESULT_FAILED, errors);
+	fail_part(job, RESULT_FAILED, errors);
 	json_decref(errors);
 }
 
@@ -260,7 +375,7 @@ handle_error_status(struct realtime_job *job, const struct http_request *req)
 	if (req->status >= 500 && req->status != 503 &&
 	    !is_idempotent(job->chunk->map->operation))
 		status = RESULT_UNKNOWN;
-	fail_range(job, status, errors);
+	fail_part(job, status, errors);
 	json_decref(errors);
 }
 
@@ -273,11 +388,11 @@ handle_transport(struct realtime_job *job, const struct http_request *req)
 		snprintf(message, sizeof(message), "%s, after the request was "
 		    "sent; the records may or may not have been written",
 		    http_request_error(req));
-		fail_range_with(job, RESULT_UNKNOWN, "CONNECTION_LOST", message);
+		fail_part_with(job, RESULT_UNKNOWN, "CONNECTION_LOST", message);
 	} else {
 		snprintf(message, sizeof(message), "%s; nothing was sent",
 		    http_request_error(req));
-		fail_range_with(job, RESULT_NOT_PROCESSED, "CONNECTION_FAILED",
+		fail_part_with(job, RESULT_NOT_PROCESSED, "CONNECTION_FAILED",
 		    message);
 	}
 }
@@ -290,7 +405,7 @@ on_done(struct api_call *call, void *arg)
 
 	switch (call->outcome) {
 	case API_STOPPED:
-		fail_range_with(job, RESULT_NOT_PROCESSED, "RUN_STOPPED",
+		fail_part_with(job, RESULT_NOT_PROCESSED, "RUN_STOPPED",
 		    api_stop_reason(job->sink->api));
 		break;
 	case API_TRANSPORT:
@@ -319,6 +434,8 @@ send_next(struct realtime_job *job)
 	char *path, *body = NULL;
 	size_t body_len = 0;
 
+	free(job->current.recs);
+	job->current.recs = NULL;
 	if (job->n_todo == 0) {
 		sink_chunk_done(job->sink, job->chunk);
 		free(job->todo);
@@ -333,7 +450,10 @@ send_next(struct realtime_job *job)
 	call = api_call_new(method, path, body, body_len,
 	    body ? "application/json" : NULL, is_idempotent(map->operation),
 	    on_done, job);
-	api_send(job->sink->api, call);
+	if (job->current.delay_ns > 0)
+		api_send_later(job->sink->api, call, job->current.delay_ns);
+	else
+		api_send(job->sink->api, call);
 }
 
 void
@@ -343,9 +463,6 @@ realtime_send(struct sink *s, struct chunk *chunk)
 
 	job->sink = s;
 	job->chunk = chunk;
-
-	/* Bisection never holds more than one pending range per level. */
-	job->todo = xcalloc(2 * 64, sizeof(*job->todo));
-	push_range(job, 0, chunk->n);
+	push_part(job, chunk->recs, chunk->n, 0);
 	send_next(job);
 }

@@ -23,6 +23,7 @@ struct record {
 	char *data;			/* original text of the data object */
 	size_t data_len;
 	char *key;	/* Id (update, delete) or external ID value (upsert) */
+	unsigned int retries;	/* resends after a transient per-record error */
 	bool has_kafka;
 	int32_t partition;
 	int64_t offset;

@@ -337,3 +337,49 @@ accounts_upsert() {
 	! grep -qi 'authorization' "$ERR"
 	grep -q 'POST .*/services/oauth2/token' "$ERR"
 }
+
+# A 200 answer in which every record of a two-record request hit a row lock.
+LOCKED='[{"success": false, "created": false, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record or 1 records: 001000000000001AAA", "fields": []}]}, {"success": false, "created": false, "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record or 1 records: 001000000000002AAA", "fields": []}]}]'
+
+@test "row lock is retried for upsert" {
+	cfg=$(accounts_upsert "http:
+  backoff:
+    initial_interval: 10ms")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults "[{\"path\": \"composite/sobjects\", \"action\": \"respond\", \"status\": 200, \"body\": $LOCKED}]"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 2 ]
+	[ "$(collections_requests | jq -r '.[1].body | fromjson | .records | length')" -eq 2 ]
+	[ "$(stored Account | jq length)" -eq 2 ]
+}
+
+@test "row lock retries end in failed" {
+	cfg=$(accounts_upsert "http:
+  backoff:
+    initial_interval: 10ms
+    max_retries: 2")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults "[{\"path\": \"composite/sobjects\", \"times\": -1, \"action\": \"respond\", \"status\": 200, \"body\": $LOCKED}]"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 3 ]
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT" | sort -u)" = "failed UNABLE_TO_LOCK_ROW" ]
+}
+
+@test "row lock on insert is not retried" {
+	cfg=$(write_config <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: insert
+	YAML
+	)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults "[{\"path\": \"composite/sobjects\", \"action\": \"respond\", \"status\": 200, \"body\": $LOCKED}]"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$(collections_requests | jq length)" -eq 1 ]
+	[ "$(jq -r '.errors[0].code' "$OUT" | sort -u)" = UNABLE_TO_LOCK_ROW ]
+}
