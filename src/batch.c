@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "batch.h"
+#include "keyorder.h"
 #include "xalloc.h"
 
 void
@@ -88,9 +89,58 @@ take_ready(struct batcher *b, enum write_mode mode)
 	return NULL;
 }
 
-struct chunk *
-batcher_take(struct batcher *b, enum write_mode mode, int64_t now,
-    bool flush_all)
+static void
+hold(struct topic_queue *q, struct record *rec)
+{
+	if (q->n_held == q->cap_held) {
+		q->cap_held = q->cap_held ? q->cap_held * 2 : 16;
+		q->held = xreallocarray(q->held, q->cap_held, sizeof(*q->held));
+	}
+	q->held[q->n_held++] = rec;
+}
+
+/* Hold back the records of C whose key is busy; C may become empty. */
+static void
+hold_busy(struct batcher *b, struct chunk *c)
+{
+	struct topic_queue *q = &b->queues[c->map - b->base];
+	size_t i, kept = 0;
+
+	for (i = 0; i < c->n; i++) {
+		if (keyorder_ready(c->recs[i]))
+			c->recs[kept++] = c->recs[i];
+		else
+			hold(q, c->recs[i]);
+	}
+	b->queued -= kept;
+	c->n = kept;
+}
+
+/* A chunk of the held records of Q whose key is free, or NULL. */
+static struct chunk *
+take_held(struct topic_queue *q)
+{
+	struct record **recs = NULL;
+	size_t i, n = 0, kept = 0;
+
+	for (i = 0; i < q->n_held; i++) {
+		struct record *rec = q->held[i];
+
+		if (n < q->limit && keyorder_ready(rec)) {
+			if (recs == NULL)
+				recs = xcalloc(q->limit, sizeof(*recs));
+			recs[n++] = rec;
+		} else {
+			q->held[kept++] = rec;
+		}
+	}
+	q->n_held = kept;
+	return n == 0 ? NULL : chunk_new(q->map, recs, n);
+}
+
+/* The next chunk of MODE before holding busy keys back, or NULL. */
+static struct chunk *
+take_due(struct batcher *b, enum write_mode mode, int64_t now, bool flush_all)
 {
 	struct chunk *c = take_ready(b, mode);
 	size_t i;
@@ -103,6 +153,54 @@ batcher_take(struct batcher *b, enum write_mode mode, int64_t now,
 		if (flush_all || now - q->oldest_ns >= b->period_ns)
 			c = take_queue(q);
 	}
+	return c;
+}
+
+struct chunk *
+batcher_take(struct batcher *b, enum write_mode mode, int64_t now,
+    bool flush_all)
+{
+	struct chunk *c;
+	size_t i;
+
+	for (i = 0; i < b->n_queues; i++) {
+		if (b->queues[i].map->mode != mode || b->queues[i].n_held == 0)
+			continue;
+		c = take_held(&b->queues[i]);
+		if (c != NULL) {
+			b->queued -= c->n;
+			return c;
+		}
+	}
+
+	while ((c = take_due(b, mode, now, flush_all)) != NULL) {
+		hold_busy(b, c);
+		if (c->n > 0)
+			return c;
+		chunk_free(c);
+	}
+	return NULL;
+}
+
+struct chunk *
+batcher_take_any(struct batcher *b)
+{
+	struct chunk *c = NULL;
+	size_t i;
+
+	for (i = 0; c == NULL && i < b->n_queues; i++) {
+		struct topic_queue *q = &b->queues[i];
+
+		if (q->n_held > 0) {
+			c = chunk_new(q->map, q->held, q->n_held);
+			q->held = NULL;
+			q->n_held = q->cap_held = 0;
+		}
+	}
+	if (c == NULL)
+		c = take_due(b, MODE_REALTIME, 0, true);
+	if (c == NULL)
+		c = take_due(b, MODE_BULK, 0, true);
 	if (c != NULL)
 		b->queued -= c->n;
 	return c;
@@ -142,7 +240,10 @@ batcher_free(struct batcher *b)
 	for (i = 0; i < b->n_queues; i++) {
 		for (j = 0; j < b->queues[i].n; j++)
 			record_free(b->queues[i].recs[j]);
+		for (j = 0; j < b->queues[i].n_held; j++)
+			record_free(b->queues[i].held[j]);
 		free(b->queues[i].recs);
+		free(b->queues[i].held);
 	}
 	free(b->queues);
 	b->queues = NULL;

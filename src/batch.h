@@ -37,6 +37,9 @@ struct topic_queue {
 	size_t cap;		/* allocated entries of recs */
 	size_t limit;
 	int64_t oldest_ns;	/* arrival of recs[0] */
+	struct record **held;	/* taken, but waiting for their key */
+	size_t n_held;
+	size_t cap_held;
 };
 
 struct batcher {
@@ -54,15 +57,20 @@ void batcher_init(struct batcher *b, const struct config *cfg);
 void batcher_add(struct batcher *b, struct record *rec, int64_t now);
 
 /*
- * Take one chunk of a mapping in MODE that is due at NOW: a full queue, one
- * whose period has passed, or, with FLUSH_ALL, any non-empty queue.  NULL
- * when none is due.
+ * Take one chunk of a mapping in MODE that is due at NOW: held records
+ * whose key has become free, a full queue, one whose period has passed,
+ * or, with FLUSH_ALL, any non-empty queue.  Records whose key is still
+ * busy (see keyorder.h) are held back, in input order, and are not part
+ * of the chunk.  NULL when nothing can be sent.
  */
 struct chunk *batcher_take(struct batcher *b, enum write_mode mode,
     int64_t now, bool flush_all);
 
 /* Earliest time a partial queue becomes due, or INT64_MAX. */
 int64_t batcher_deadline(const struct batcher *b);
+
+/* Take every queued and held record, whatever its key (the run is ending). */
+struct chunk *batcher_take_any(struct batcher *b);
 
 /* Nonzero while full chunks wait to be taken: reading must pause. */
 int batcher_full(const struct batcher *b);

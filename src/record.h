@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+struct keyslot;
+
 struct record {
 	const char *source;		/* file name as given, "-" for stdin */
 	long line;			/* 1-based physical line */
@@ -23,6 +25,8 @@ struct record {
 	char *data;			/* original text of the data object */
 	size_t data_len;
 	char *key;	/* Id (update, delete) or external ID value (upsert) */
+	struct keyslot *key_slot;	/* the key's queue, see keyorder.h */
+	struct record *key_next;	/* next record with the same key */
 	unsigned int retries;	/* resends after a transient per-record error */
 	bool has_kafka;
 	int32_t partition;

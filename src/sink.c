@@ -7,6 +7,7 @@
 
 #include "bulk.h"
 #include "envelope.h"
+#include "keyorder.h"
 #include "realtime.h"
 #include "sink.h"
 #include "xalloc.h"
@@ -29,6 +30,7 @@ sink_init(struct sink *s, const struct config *cfg, const struct logger *lg,
 	if (s->http == NULL)
 		return -1;
 	s->api = api_new(cfg, s->http, lg);
+	s->keys = keyorder_new();
 	return 0;
 }
 
@@ -74,7 +76,19 @@ on_line(void *arg, const char *source, long lineno, const char *line,
 		reject(s, rec, code, msg);
 		return;
 	}
+	keyorder_add(s->keys, rec);
 	batcher_add(&s->batcher, rec, clock_now_ns());
+}
+
+/* Free CHUNK once its records have results, letting their keys move on. */
+static void
+release_chunk(struct sink *s, struct chunk *chunk)
+{
+	size_t i;
+
+	for (i = 0; i < chunk->n; i++)
+		keyorder_remove(s->keys, chunk->recs[i]);
+	chunk_free(chunk);
 }
 
 /* Give every record of CHUNK a not_processed result and free it. */
@@ -86,7 +100,7 @@ abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
 	for (i = 0; i < chunk->n; i++)
 		results_error(&s->results, chunk->recs[i], RESULT_NOT_PROCESSED,
 		    "RUN_STOPPED", "%s", why);
-	chunk_free(chunk);
+	release_chunk(s, chunk);
 }
 
 static void
@@ -120,7 +134,7 @@ sink_chunk_done(struct sink *s, struct chunk *chunk)
 		s->in_flight--;
 	else
 		s->bulk_jobs--;
-	chunk_free(chunk);
+	release_chunk(s, chunk);
 }
 
 /* Send every chunk of MODE that is due while fewer than LIMIT are out. */
@@ -131,7 +145,7 @@ dispatch_mode(struct sink *s, enum write_mode mode, const int *out,
 	bool flush_all = s->input_done || s->fatal;
 	struct chunk *chunk;
 
-	while (s->fatal || *out < limit) {
+	while (*out < limit) {
 		chunk = batcher_take(&s->batcher, mode, now, flush_all);
 		if (chunk == NULL)
 			break;
@@ -142,6 +156,13 @@ dispatch_mode(struct sink *s, enum write_mode mode, const int *out,
 static void
 dispatch(struct sink *s, int64_t now)
 {
+	struct chunk *chunk;
+
+	if (s->fatal) {
+		while ((chunk = batcher_take_any(&s->batcher)) != NULL)
+			send_chunk(s, chunk);
+		return;
+	}
 	dispatch_mode(s, MODE_REALTIME, &s->in_flight, s->cfg->max_in_flight,
 	    now);
 	dispatch_mode(s, MODE_BULK, &s->bulk_jobs,
@@ -242,6 +263,7 @@ void
 sink_free(struct sink *s)
 {
 	batcher_free(&s->batcher);
+	keyorder_free(s->keys);
 	results_free(&s->results);
 	api_free(s->api);
 	http_free(s->http);

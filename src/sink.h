@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "input.h"
+#include "keyorder.h"
 #include "log.h"
 #include "results.h"
 
@@ -35,6 +36,7 @@ struct sink {
 	struct input *input;
 	struct results results;
 	struct batcher batcher;
+	struct keyorder *keys;	/* per-record write order */
 	bool logged_in;
 	bool input_done;	/* no more lines will be read */
 	int in_flight;		/* realtime chunks being sent */

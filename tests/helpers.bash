@@ -61,7 +61,10 @@ write_config() {
 		echo "org_url: $FAKE_URL"
 		echo "client_id: sfsink-demo"
 		echo "client_secret: sfsink-demo-secret"
-		echo "batch_period: 100ms"
+		case "${1:-}" in
+		*batch_period:*) ;;
+		*) echo "batch_period: 100ms" ;;
+		esac
 		[ -z "${1:-}" ] || printf '%s\n' "$1"
 		echo "topic_mappings:"
 		cat
