@@ -28,6 +28,7 @@ struct chunk {
 	struct record **recs;
 	size_t n;
 	struct chunk *next;	/* free for the owner's lists */
+	struct chunk *sending_next;	/* the sink's list of chunks in flight */
 };
 
 struct topic_queue {

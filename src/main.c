@@ -12,6 +12,7 @@
 #include "config.h"
 #include "input.h"
 #include "log.h"
+#include "signals.h"
 #include "sink.h"
 
 struct options {
@@ -118,18 +119,6 @@ open_output(const struct options *opt, const struct logger *lg)
 	return out;
 }
 
-/* A closed downstream pipe must show up as a write error, not kill us. */
-static void
-ignore_sigpipe(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 static double
 elapsed_seconds(const struct timespec *start)
 {
@@ -167,7 +156,7 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opt);
 	logger_init(&lg, log_level_for(&opt), stderr);
-	ignore_sigpipe();
+	signals_install();
 
 	if (config_load(&cfg, opt.config_path, &lg) == -1)
 		return EXIT_USAGE;

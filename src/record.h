@@ -27,6 +27,7 @@ struct record {
 	char *key;	/* Id (update, delete) or external ID value (upsert) */
 	struct keyslot *key_slot;	/* the key's queue, see keyorder.h */
 	struct record *key_next;	/* next record with the same key */
+	bool has_result;		/* set once its result line is written */
 	unsigned int retries;	/* resends after a transient per-record error */
 	bool has_kafka;
 	int32_t partition;

@@ -49,7 +49,7 @@ put_string(struct buf *b, const char *key, const char *value)
 
 /* The members every line starts with, up to and including "status". */
 static void
-begin_line(struct buf *b, const struct record *rec, enum result_status status)
+begin_line(struct buf *b, struct record *rec, enum result_status status)
 {
 	buf_clear(b);
 	buf_puts(b, "{\"source\":\"");
@@ -69,10 +69,11 @@ begin_line(struct buf *b, const struct record *rec, enum result_status status)
 }
 
 static void
-end_line(struct results *res, enum result_status status)
+end_line(struct results *res, struct record *rec, enum result_status status)
 {
 	struct buf *b = &res->line;
 
+	rec->has_result = true;
 	buf_puts(b, "}\n");
 	res->count[status]++;
 	if (res->write_error != 0)
@@ -82,7 +83,7 @@ end_line(struct results *res, enum result_status status)
 }
 
 void
-results_ok(struct results *res, const struct record *rec, const char *id,
+results_ok(struct results *res, struct record *rec, const char *id,
     int created, const char *job_id)
 {
 	struct buf *b = &res->line;
@@ -94,7 +95,7 @@ results_ok(struct results *res, const struct record *rec, const char *id,
 		buf_printf(b, ",\"created\":%s", created ? "true" : "false");
 	if (job_id != NULL)
 		put_string(b, "job_id", job_id);
-	end_line(res, RESULT_OK);
+	end_line(res, rec, RESULT_OK);
 }
 
 /* Append one error object, taking "code" from code, errorCode or statusCode. */
@@ -132,7 +133,7 @@ put_error(struct buf *b, json_t *err)
 }
 
 void
-results_errors(struct results *res, const struct record *rec,
+results_errors(struct results *res, struct record *rec,
     enum result_status status, json_t *errors, const char *id,
     const char *job_id)
 {
@@ -152,7 +153,7 @@ results_errors(struct results *res, const struct record *rec,
 		put_error(b, err);
 	}
 	buf_putc(b, ']');
-	end_line(res, status);
+	end_line(res, rec, status);
 }
 
 json_t *
@@ -163,7 +164,7 @@ results_make_error(const char *code, const char *message)
 }
 
 void
-results_error(struct results *res, const struct record *rec,
+results_error(struct results *res, struct record *rec,
     enum result_status status, const char *code, const char *fmt, ...)
 {
 	char message[1024];

@@ -45,7 +45,7 @@ void results_init(struct results *res, FILE *out, const char *out_name,
     const struct logger *lg);
 
 /* Write an ok line.  CREATED is 1 or 0 for upsert, -1 to leave it out. */
-void results_ok(struct results *res, const struct record *rec, const char *id,
+void results_ok(struct results *res, struct record *rec, const char *id,
     int created, const char *job_id);
 
 /*
@@ -53,12 +53,12 @@ void results_ok(struct results *res, const struct record *rec, const char *id,
  * an object with "code", "message" and "fields").  ID is the record Id
  * when Salesforce returned one, otherwise NULL.
  */
-void results_errors(struct results *res, const struct record *rec,
+void results_errors(struct results *res, struct record *rec,
     enum result_status status, json_t *errors, const char *id,
     const char *job_id);
 
 /* Write a non-ok line with a single error built from CODE and a message. */
-void results_error(struct results *res, const struct record *rec,
+void results_error(struct results *res, struct record *rec,
     enum result_status status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 

@@ -2,13 +2,16 @@
  * sink.c - the run: read input, route records, send chunks, write results.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bulk.h"
 #include "envelope.h"
 #include "keyorder.h"
 #include "realtime.h"
+#include "signals.h"
 #include "sink.h"
 #include "xalloc.h"
 
@@ -91,6 +94,16 @@ release_chunk(struct sink *s, struct chunk *chunk)
 	chunk_free(chunk);
 }
 
+/* No more sending; the run ends with STATUS unless one is set already. */
+static void
+stop_run(struct sink *s, int status)
+{
+	s->stopping = true;
+	s->input_done = true;
+	if (s->exit_status == 0)
+		s->exit_status = status;
+}
+
 /* Give every record of CHUNK a not_processed result and free it. */
 static void
 abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
@@ -106,17 +119,21 @@ abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
 static void
 send_chunk(struct sink *s, struct chunk *chunk)
 {
-	if (!s->logged_in && !s->fatal) {
+	if (!s->logged_in && !s->stopping) {
 		if (api_login(s->api) == -1)
-			s->fatal = true;
+			stop_run(s, EXIT_FATAL);
 		else
 			s->logged_in = true;
 	}
-	if (s->fatal) {
+	if (s->stopping) {
 		abandon_chunk(s, chunk, api_stop_reason(s->api) ?
-		    api_stop_reason(s->api) : "the run stopped after a fatal error");
+		    api_stop_reason(s->api) : "the run stopped before the "
+		    "record was sent");
 		return;
 	}
+
+	chunk->sending_next = s->sending;
+	s->sending = chunk;
 
 	if (chunk->map->mode == MODE_REALTIME) {
 		s->in_flight++;
@@ -130,6 +147,12 @@ send_chunk(struct sink *s, struct chunk *chunk)
 void
 sink_chunk_done(struct sink *s, struct chunk *chunk)
 {
+	struct chunk **pp = &s->sending;
+
+	while (*pp != chunk)
+		pp = &(*pp)->sending_next;
+	*pp = chunk->sending_next;
+
 	if (chunk->map->mode == MODE_REALTIME)
 		s->in_flight--;
 	else
@@ -142,7 +165,7 @@ static void
 dispatch_mode(struct sink *s, enum write_mode mode, const int *out,
     int64_t limit, int64_t now)
 {
-	bool flush_all = s->input_done || s->fatal;
+	bool flush_all = s->input_done;
 	struct chunk *chunk;
 
 	while (*out < limit) {
@@ -158,7 +181,7 @@ dispatch(struct sink *s, int64_t now)
 {
 	struct chunk *chunk;
 
-	if (s->fatal) {
+	if (s->stopping) {
 		while ((chunk = batcher_take_any(&s->batcher)) != NULL)
 			send_chunk(s, chunk);
 		return;
@@ -215,23 +238,79 @@ poll_once(struct sink *s, int timeout_ms)
 		if (rc == 1)
 			s->input_done = true;
 		else if (rc == -1)
-			s->fatal = true;
+			stop_run(s, EXIT_FATAL);
 	}
 	http_perform(s->http);
+}
+
+/*
+ * End the run now: records of requests in flight may or may not have been
+ * written, queued ones were not sent.  Only results are written; the
+ * process exits without freeing what the transfers still use.
+ */
+static void
+abort_run(struct sink *s, int status)
+{
+	struct chunk *c, *queued;
+	size_t i;
+
+	for (c = s->sending; c != NULL; c = c->sending_next) {
+		for (i = 0; i < c->n; i++) {
+			if (!c->recs[i]->has_result)
+				results_error(&s->results, c->recs[i],
+				    RESULT_UNKNOWN, "INTERRUPTED", "the run "
+				    "ended while the record's request was in "
+				    "flight; it may or may not have been written");
+		}
+	}
+	while ((queued = batcher_take_any(&s->batcher)) != NULL) {
+		for (i = 0; i < queued->n; i++)
+			results_error(&s->results, queued->recs[i],
+			    RESULT_NOT_PROCESSED, "INTERRUPTED",
+			    "the run ended before the record was sent");
+		chunk_free(queued);
+	}
+	results_flush(&s->results);
+	_exit(status);
+}
+
+static void
+check_signals(struct sink *s)
+{
+	int n = signals_received(), signo = signals_last();
+	char reason[128];
+
+	if (n == 0 || n == s->signals_seen)
+		return;
+	s->signals_seen = n;
+	if (n > 1) {
+		log_error(s->lg, "second signal: stopping at once");
+		abort_run(s, 128 + signo);
+	}
+	snprintf(reason, sizeof(reason), "interrupted by %s before the record "
+	    "was sent", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	log_warn(s->lg, "%s received: finishing requests in flight; send it "
+	    "again to stop at once", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	stop_run(s, 128 + signo);
+	api_stop(s->api, reason);
 }
 
 static void
 check_stop(struct sink *s)
 {
+	check_signals(s);
 	if (api_stop_reason(s->api) != NULL)
-		s->fatal = true;
-	if (s->results.write_error != 0 && !s->fatal) {
+		stop_run(s, EXIT_FATAL);
+	if (s->results.write_error == EPIPE) {
+		/* Downstream is gone (as with | head): end quietly. */
+		abort_run(s, 128 + SIGPIPE);
+	}
+	if (s->results.write_error != 0 && !s->write_error_reported) {
 		log_error(s->lg, "cannot write results to %s: %s",
 		    s->results.out_name, strerror(s->results.write_error));
-		s->fatal = true;
+		s->write_error_reported = true;
+		stop_run(s, EXIT_FATAL);
 	}
-	if (s->fatal)
-		s->input_done = true;
 }
 
 int
@@ -252,7 +331,9 @@ sink_run(struct sink *s)
 	results_flush(&s->results);
 	check_stop(s);
 
-	if (s->fatal || input_failures(s->input) > 0)
+	if (s->exit_status != 0)
+		return s->exit_status;
+	if (input_failures(s->input) > 0)
 		return EXIT_FATAL;
 	if (s->results.count[RESULT_OK] == results_total(&s->results))
 		return EXIT_ALL_OK;

@@ -41,7 +41,11 @@ struct sink {
 	bool input_done;	/* no more lines will be read */
 	int in_flight;		/* realtime chunks being sent */
 	int bulk_jobs;		/* bulk chunks whose jobs are not finished */
-	bool fatal;		/* the run must end with EXIT_FATAL */
+	bool stopping;		/* send nothing more; see exit_status */
+	int exit_status;	/* set when the run stops early, else 0 */
+	int signals_seen;	/* SIGINT and SIGTERM handled so far */
+	bool write_error_reported;
+	struct chunk *sending;	/* chunks being sent, by sending_next */
 };
 
 /* Set up a run; the sink borrows CFG, LG, INPUT and OUT. */
@@ -49,7 +53,14 @@ int sink_init(struct sink *s, const struct config *cfg,
     const struct logger *lg, struct input *input, FILE *out,
     const char *out_name);
 
-/* Run to the end of input; returns the exit status. */
+/*
+ * Run to the end of input; returns the exit status.  After a first SIGINT
+ * or SIGTERM nothing more is read or sent, requests in flight end, and
+ * every record read gets its result; the status is then 128 plus the
+ * signal number.  A second signal, or a closed stdout (EPIPE), ends the
+ * process at once (status 128 + signal, 141 for EPIPE) after writing a
+ * result for every record read that still lacks one.
+ */
 int sink_run(struct sink *s);
 
 /* Called by the senders once every record of CHUNK has its result. */
