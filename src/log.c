@@ -20,6 +20,7 @@ logger_init(struct logger *lg, enum log_level level, FILE *stream)
 {
 	lg->level = level;
 	lg->stream = stream;
+	lg->status_line = false;
 }
 
 int
@@ -39,7 +40,8 @@ log_vmsg(const struct logger *lg, enum log_level level, const char *fmt,
 
 	/* One write per message, so lines from one run never interleave. */
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(lg->stream, "sfsink: %s%s\n", level_prefix[level], line);
+	fprintf(lg->stream, "%ssfsink: %s%s\n", lg->status_line ? "\r\033[K" : "",
+	    level_prefix[level], line);
 	fflush(lg->stream);
 }
 

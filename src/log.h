@@ -13,6 +13,7 @@
 #define SFSINK_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +29,7 @@ enum log_level {
 struct logger {
 	enum log_level level;	/* messages above this level are dropped */
 	FILE *stream;		/* stderr outside of tests */
+	bool status_line;	/* erase a status line before each message */
 };
 
 void logger_init(struct logger *lg, enum log_level level, FILE *stream);

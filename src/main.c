@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "input.h"
@@ -20,6 +21,9 @@ struct options {
 	const char *output_path;	/* NULL for stdout */
 	int verbose;
 	bool quiet;
+	const char *rejects_path;	/* --rejects FILE */
+	const char *dry_run_dir;	/* --dry-run DIR */
+	int progress;		/* 1 --progress, 0 --no-progress, -1 auto */
 };
 
 static const char usage_text[] =
@@ -34,17 +38,36 @@ static const char usage_text[] =
 "  -o, --output FILE   write result lines to FILE instead of stdout\n"
 "  -v, --verbose       more messages on stderr; repeat for more (-vvv)\n"
 "  -q, --quiet         only errors on stderr, no summary\n"
+"      --dry-run DIR   build every request and write it to DIR instead of\n"
+"                      sending it; needs no credentials\n"
+"      --rejects FILE  copy the input line of every record that is not ok\n"
+"                      to FILE, ready to be loaded again\n"
+"      --progress      draw a status line on stderr even when it is not a\n"
+"                      terminal\n"
+"      --no-progress   never draw the status line\n"
 "  -h, --help          print this help and exit\n"
 "  -V, --version       print the version and exit\n"
 "\n"
 "Exit status: 0 all records ok, 1 some record not ok, 2 usage or\n"
 "configuration error, 3 fatal runtime error.  See sfsink(1).\n";
 
+/* Long options without a short form. */
+enum {
+	OPT_DRY_RUN = 256,
+	OPT_REJECTS,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "dry-run", required_argument, NULL, OPT_DRY_RUN },
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -64,6 +87,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
+	opt->progress = -1;
 	while ((c = getopt_long(argc, argv, "c:o:vqhV", long_options,
 	    NULL)) != -1) {
 		switch (c) {
@@ -78,6 +102,18 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'q':
 			opt->quiet = true;
+			break;
+		case OPT_DRY_RUN:
+			opt->dry_run_dir = optarg;
+			break;
+		case OPT_REJECTS:
+			opt->rejects_path = optarg;
+			break;
+		case OPT_PROGRESS:
+			opt->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			opt->progress = 0;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -119,14 +155,64 @@ open_output(const struct options *opt, const struct logger *lg)
 	return out;
 }
 
-static double
-elapsed_seconds(const struct timespec *start)
+/* FILE for writing, or exit with status 2: a typo must fail before sending. */
+static FILE *
+open_for_writing(const char *path, const char *what, const struct logger *lg)
 {
-	struct timespec now;
+	FILE *fp = fopen(path, "w");
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) +
-	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+	if (fp == NULL) {
+		log_error(lg, "cannot open %s \"%s\": %s", what, path,
+		    strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	return fp;
+}
+
+static void
+prepare_dry_run(const char *dir, const struct logger *lg)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0777) == -1 && (errno != EEXIST ||
+	    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		log_error(lg, "cannot create dry-run directory \"%s\": %s", dir,
+		    strerror(errno == EEXIST ? ENOTDIR : errno));
+		exit(EXIT_USAGE);
+	}
+}
+
+/* Warn when a literal client_secret sits in a file others can read. */
+static void
+check_secret_file(const struct config *cfg, const struct logger *lg)
+{
+	struct stat st;
+
+	if (!cfg->secret_in_file || stat(cfg->path, &st) == -1 ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return;
+	log_warn(lg, "%s holds a literal client_secret and can be read by "
+	    "group or others; run chmod 600 on it, or use ${VAR} to take the "
+	    "secret from the environment", cfg->path);
+}
+
+static struct sink_options
+sink_options_for(const struct options *opt)
+{
+	struct sink_options so;
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	memset(&so, 0, sizeof(so));
+	if (opt->rejects_path != NULL) {
+		so.rejects_name = opt->rejects_path;
+	}
+	so.dry_run_dir = opt->dry_run_dir;
+	so.progress = opt->progress == 1 ||
+	    (opt->progress == -1 && isatty(STDERR_FILENO) && !opt->quiet);
+	so.color = isatty(STDERR_FILENO) && (no_color == NULL ||
+	    *no_color == '\0') && (term == NULL || strcmp(term, "dumb") != 0);
+	return so;
 }
 
 static int
@@ -149,17 +235,17 @@ main(int argc, char **argv)
 	struct config cfg;
 	struct input *input;
 	struct sink sink;
-	struct timespec start;
+	struct sink_options sopts;
 	FILE *out;
 	int status;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv, &opt);
 	logger_init(&lg, log_level_for(&opt), stderr);
 	signals_install();
 
 	if (config_load(&cfg, opt.config_path, &lg) == -1)
 		return EXIT_USAGE;
+	check_secret_file(&cfg, &lg);
 	input = input_open(argv + optind, (size_t)(argc - optind),
 	    INPUT_MAX_LINE, &lg);
 	if (input == NULL) {
@@ -167,17 +253,27 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	out = open_output(&opt, &lg);
+	sopts = sink_options_for(&opt);
+	if (opt.rejects_path != NULL)
+		sopts.rejects = open_for_writing(opt.rejects_path,
+		    "rejects file", &lg);
+	if (opt.dry_run_dir != NULL)
+		prepare_dry_run(opt.dry_run_dir, &lg);
+	lg.status_line = sopts.progress;
 
 	if (sink_init(&sink, &cfg, &lg, input, out, opt.output_path ?
-	    opt.output_path : "stdout") == -1) {
+	    opt.output_path : "stdout", &sopts) == -1) {
 		status = EXIT_FATAL;
 	} else {
 		status = sink_run(&sink);
 		if (log_enabled(&lg, LOG_WARN))
-			results_summary(&sink.results, elapsed_seconds(&start));
+			sink_summary(&sink);
 	}
 	if (close_output(out, opt.output_path ? opt.output_path : "stdout",
 	    &lg) == -1)
+		status = EXIT_FATAL;
+	if (sopts.rejects != NULL && close_output(sopts.rejects,
+	    opt.rejects_path, &lg) == -1)
 		status = EXIT_FATAL;
 
 	sink_free(&sink);

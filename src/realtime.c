@@ -457,6 +457,26 @@ send_next(struct realtime_job *job)
 }
 
 void
+realtime_build(struct sink *s, struct chunk *chunk, const char **method,
+    char **path, char **body, size_t *body_len)
+{
+	struct realtime_job job;
+
+	memset(&job, 0, sizeof(job));
+	job.sink = s;
+	job.chunk = chunk;
+	job.current.recs = chunk->recs;
+	job.current.n = chunk->n;
+
+	*path = build_path(&job, method);
+	*body = NULL;
+	*body_len = 0;
+	if (chunk->map->operation != OP_DELETE &&
+	    chunk->map->operation != OP_HARD_DELETE)
+		*body = build_body(&job, body_len);
+}
+
+void
 realtime_send(struct sink *s, struct chunk *chunk)
 {
 	struct realtime_job *job = xcalloc(1, sizeof(*job));

@@ -17,6 +17,14 @@
 #include "batch.h"
 #include "sink.h"
 
+/*
+ * Build the one request for all of CHUNK without sending it, for
+ * --dry-run: *PATH (from the instance URL) and *BODY (NULL for delete)
+ * are the caller's to free.
+ */
+void realtime_build(struct sink *s, struct chunk *chunk, const char **method,
+    char **path, char **body, size_t *body_len);
+
 /* Send CHUNK; it comes back through sink_chunk_done() with all results written. */
 void realtime_send(struct sink *s, struct chunk *chunk);
 

@@ -29,6 +29,7 @@ record_free(struct record *rec)
 	free(rec->topic);
 	free(rec->data);
 	free(rec->key);
+	free(rec->raw);
 	free(rec);
 }
 

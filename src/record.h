@@ -25,6 +25,8 @@ struct record {
 	char *data;			/* original text of the data object */
 	size_t data_len;
 	char *key;	/* Id (update, delete) or external ID value (upsert) */
+	char *raw;	/* the input line, kept only for --rejects */
+	size_t raw_len;
 	struct keyslot *key_slot;	/* the key's queue, see keyorder.h */
 	struct record *key_next;	/* next record with the same key */
 	bool has_result;		/* set once its result line is written */

@@ -39,6 +39,22 @@ results_init(struct results *res, FILE *out, const char *out_name,
 	buf_init(&res->line, 0);
 }
 
+void
+results_count_topics(struct results *res, const struct mapping *mappings,
+    size_t n)
+{
+	res->mappings = mappings;
+	res->n_mappings = n;
+	res->topic_count = xcalloc(n + 1, sizeof(*res->topic_count));
+}
+
+void
+results_set_rejects(struct results *res, FILE *rejects, const char *name)
+{
+	res->rejects = rejects;
+	res->rejects_name = name;
+}
+
 static void
 put_string(struct buf *b, const char *key, const char *value)
 {
@@ -68,6 +84,23 @@ begin_line(struct buf *b, struct record *rec, enum result_status status)
 	put_string(b, "status", status_names[status]);
 }
 
+/* Copy REC's input line to the rejects file, if there is one. */
+static void
+write_reject(struct results *res, const struct record *rec)
+{
+	if (res->rejects == NULL || res->rejects_error != 0)
+		return;
+	if (rec->raw == NULL) {
+		log_warn(res->lg, "%s:%ld: line not copied to %s: it was longer "
+		    "than the line limit", rec->source, rec->line,
+		    res->rejects_name);
+		return;
+	}
+	if (fwrite(rec->raw, 1, rec->raw_len, res->rejects) != rec->raw_len ||
+	    putc('\n', res->rejects) == EOF)
+		res->rejects_error = errno ? errno : EIO;
+}
+
 static void
 end_line(struct results *res, struct record *rec, enum result_status status)
 {
@@ -76,6 +109,11 @@ end_line(struct results *res, struct record *rec, enum result_status status)
 	rec->has_result = true;
 	buf_puts(b, "}\n");
 	res->count[status]++;
+	if (res->topic_count != NULL)
+		res->topic_count[rec->map ? (size_t)(rec->map - res->mappings) :
+		    res->n_mappings][status]++;
+	if (status != RESULT_OK)
+		write_reject(res, rec);
 	if (res->write_error != 0)
 		return;
 	if (fwrite(b->data, 1, b->len, res->out) != b->len)
@@ -200,19 +238,49 @@ results_total(const struct results *res)
 	return total;
 }
 
+/* Append ", N status" for every status with a count to B. */
+static void
+put_counts(struct buf *b, const unsigned long *count, bool all)
+{
+	int i;
+
+	for (i = 0; i < RESULT_NSTATUS; i++) {
+		if (all || count[i] > 0)
+			buf_printf(b, "%s%lu %s", b->len > 0 ? ", " : "",
+			    count[i], status_names[i]);
+	}
+}
+
 void
 results_summary(const struct results *res, double seconds)
 {
-	log_msg(res->lg, LOG_ERROR,
-	    "%lu records in %.1fs: %lu ok, %lu failed, %lu rejected, "
-	    "%lu not_processed, %lu unknown", results_total(res), seconds,
-	    res->count[RESULT_OK], res->count[RESULT_FAILED],
-	    res->count[RESULT_REJECTED], res->count[RESULT_NOT_PROCESSED],
-	    res->count[RESULT_UNKNOWN]);
+	struct buf b;
+	unsigned long total;
+	size_t i;
+	int st;
+
+	buf_init(&b, 0);
+	put_counts(&b, res->count, true);
+	log_msg(res->lg, LOG_ERROR, "%lu records in %.1fs: %s",
+	    results_total(res), seconds, b.data);
+
+	for (i = 0; res->topic_count != NULL && i <= res->n_mappings; i++) {
+		for (total = 0, st = 0; st < RESULT_NSTATUS; st++)
+			total += res->topic_count[i][st];
+		if (total == 0)
+			continue;
+		buf_clear(&b);
+		put_counts(&b, res->topic_count[i], false);
+		log_msg(res->lg, LOG_ERROR, "  %s: %lu records: %s",
+		    i < res->n_mappings ? res->mappings[i].topic :
+		    "(no mapping)", total, b.data);
+	}
+	buf_free(&b);
 }
 
 void
 results_free(struct results *res)
 {
 	buf_free(&res->line);
+	free(res->topic_count);
 }

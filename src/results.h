@@ -39,10 +39,33 @@ struct results {
 	unsigned long count[RESULT_NSTATUS];
 	int write_error;		/* errno of the first failed write, or 0 */
 	const struct logger *lg;
+
+	/* Optional: input lines of records that are not ok (--rejects). */
+	FILE *rejects;
+	const char *rejects_name;
+	int rejects_error;		/* errno of the first failed write, or 0 */
+
+	/* Counts per mapping; the last row is for records without one. */
+	const struct mapping *mappings;
+	size_t n_mappings;
+	unsigned long (*topic_count)[RESULT_NSTATUS];
 };
 
 void results_init(struct results *res, FILE *out, const char *out_name,
     const struct logger *lg);
+
+/*
+ * Count results per mapping from now on: the N entries of MAPPINGS (the
+ * configuration's array, which must outlive RES).
+ */
+void results_count_topics(struct results *res, const struct mapping *mappings,
+    size_t n);
+
+/*
+ * Also write the original input line (rec->raw) of every record that is
+ * not ok to REJECTS, so that the file can be loaded again as it is.
+ */
+void results_set_rejects(struct results *res, FILE *rejects, const char *name);
 
 /* Write an ok line.  CREATED is 1 or 0 for upsert, -1 to leave it out. */
 void results_ok(struct results *res, struct record *rec, const char *id,
@@ -72,7 +95,7 @@ unsigned long results_total(const struct results *res);
 
 const char *result_status_name(enum result_status status);
 
-/* Print "sfsink: N records: ..." to the logger's stream. */
+/* Print "sfsink: N records in Xs: ..." and one line per topic to the logger's stream. */
 void results_summary(const struct results *res, double seconds);
 
 void results_free(struct results *res);

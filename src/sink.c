@@ -16,17 +16,25 @@
 #include "xalloc.h"
 
 #define NS_PER_MS	1000000LL
+#define NS_PER_S	1000000000LL
 #define MAX_WAIT_MS	1000
 
 int
 sink_init(struct sink *s, const struct config *cfg, const struct logger *lg,
-    struct input *input, FILE *out, const char *out_name)
+    struct input *input, FILE *out, const char *out_name,
+    const struct sink_options *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->lg = lg;
+	s->opts = *opts;
 	s->input = input;
+	s->started_ns = clock_now_ns();
 	results_init(&s->results, out, out_name, lg);
+	results_count_topics(&s->results, cfg->mappings, cfg->n_mappings);
+	if (opts->rejects != NULL)
+		results_set_rejects(&s->results, opts->rejects,
+		    opts->rejects_name);
 	batcher_init(&s->batcher, cfg);
 
 	s->http = http_new(&cfg->http, lg);
@@ -54,6 +62,12 @@ on_line(void *arg, const char *source, long lineno, const char *line,
 	struct record *rec = record_new(source, lineno);
 	const char *code;
 	char msg[512];
+
+	s->records_read++;
+	if (s->opts.rejects != NULL && !too_long) {
+		rec->raw = xstrndup(line, len);
+		rec->raw_len = len;
+	}
 
 	if (too_long) {
 		snprintf(msg, sizeof(msg), "line is longer than the %u-byte "
@@ -116,9 +130,49 @@ abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
 	release_chunk(s, chunk);
 }
 
+/* --dry-run: write the request CHUNK would make instead of sending it. */
+static void
+write_dry_run(struct sink *s, struct chunk *chunk)
+{
+	const char *method = NULL;
+	char *path, *body, *file;
+	size_t body_len, i;
+	FILE *fp;
+
+	s->dry_run_requests++;
+	file = xasprintf("%s/%s-%04lu.%s", s->opts.dry_run_dir,
+	    chunk->map->topic, s->dry_run_requests,
+	    chunk->map->mode == MODE_BULK ? "csv" : "json");
+	realtime_build(s, chunk, &method, &path, &body, &body_len);
+
+	fp = fopen(file, "w");
+	if (fp == NULL || (body != NULL &&
+	    fwrite(body, 1, body_len, fp) != body_len) || fclose(fp) == EOF) {
+		log_error(s->lg, "cannot write dry-run request \"%s\": %s", file,
+		    strerror(errno));
+		stop_run(s, EXIT_FATAL);
+	} else {
+		log_info(s->lg, "dry run: %s %s (%zu records) -> %s", method,
+		    path, chunk->n, file);
+	}
+	for (i = 0; i < chunk->n; i++)
+		results_error(&s->results, chunk->recs[i], RESULT_NOT_PROCESSED,
+		    "DRY_RUN", "dry run: nothing was sent; the request is in %s",
+		    file);
+	free(path);
+	free(body);
+	free(file);
+	release_chunk(s, chunk);
+}
+
 static void
 send_chunk(struct sink *s, struct chunk *chunk)
 {
+	s->records_sent += chunk->n;
+	if (s->opts.dry_run_dir != NULL && !s->stopping) {
+		write_dry_run(s, chunk);
+		return;
+	}
 	if (!s->logged_in && !s->stopping) {
 		if (api_login(s->api) == -1)
 			stop_run(s, EXIT_FATAL);
@@ -313,6 +367,36 @@ check_stop(struct sink *s)
 	}
 }
 
+/*
+ * Redraw the status line on stderr at most once a second; FINAL erases it
+ * so that the summary starts on a clean line.
+ */
+static void
+draw_progress(struct sink *s, int64_t now, bool final)
+{
+	const struct results *res = &s->results;
+	double elapsed = (double)(now - s->started_ns) / NS_PER_S;
+	const char *usage = api_limit_info(s->api);
+
+	if (!s->opts.progress || (!final && now - s->progress_ns < NS_PER_S))
+		return;
+	s->progress_ns = now;
+	if (final) {
+		fputs("\r\033[K", s->lg->stream);
+		return;
+	}
+	fprintf(s->lg->stream, "\r\033[K%lu read, %lu sent, %lu ok, %s%lu "
+	    "failed%s, %lu rejected, %.0f/s, %d bulk jobs%s%s",
+	    s->records_read, s->records_sent, res->count[RESULT_OK],
+	    s->opts.color && res->count[RESULT_FAILED] ? "\033[31m" : "",
+	    res->count[RESULT_FAILED], s->opts.color &&
+	    res->count[RESULT_FAILED] ? "\033[0m" : "",
+	    res->count[RESULT_REJECTED],
+	    elapsed > 0 ? (double)results_total(res) / elapsed : 0.0,
+	    s->bulk_jobs, *usage ? ", " : "", usage);
+	fflush(s->lg->stream);
+}
+
 int
 sink_run(struct sink *s)
 {
@@ -324,12 +408,19 @@ sink_run(struct sink *s)
 		check_stop(s);
 		dispatch(s, now);
 		results_flush(&s->results);
+		draw_progress(s, now, false);
 		if (finished(s))
 			break;
 		poll_once(s, wait_ms(s, now));
 	}
 	results_flush(&s->results);
 	check_stop(s);
+	draw_progress(s, clock_now_ns(), true);
+	if (s->results.rejects_error != 0) {
+		log_error(s->lg, "cannot write rejected lines to %s: %s",
+		    s->opts.rejects_name, strerror(s->results.rejects_error));
+		stop_run(s, EXIT_FATAL);
+	}
 
 	if (s->exit_status != 0)
 		return s->exit_status;
@@ -338,6 +429,22 @@ sink_run(struct sink *s)
 	if (s->results.count[RESULT_OK] == results_total(&s->results))
 		return EXIT_ALL_OK;
 	return EXIT_SOME_NOT_OK;
+}
+
+void
+sink_summary(const struct sink *s)
+{
+	double seconds = (double)(clock_now_ns() - s->started_ns) / NS_PER_S;
+	const char *usage = api_limit_info(s->api);
+
+	results_summary(&s->results, seconds);
+	if (api_requests(s->api) > 0)
+		log_msg(s->lg, LOG_ERROR, "%lu API requests%s%s",
+		    api_requests(s->api), *usage ? "; last Sforce-Limit-Info: " :
+		    "", usage);
+	if (s->dry_run_requests > 0)
+		log_msg(s->lg, LOG_ERROR, "dry run: %lu requests written to %s",
+		    s->dry_run_requests, s->opts.dry_run_dir);
 }
 
 void

@@ -28,9 +28,19 @@ enum {
 	EXIT_FATAL = 3,
 };
 
+/* Choices from the command line that change how a run goes. */
+struct sink_options {
+	FILE *rejects;		/* --rejects FILE, or NULL */
+	const char *rejects_name;
+	const char *dry_run_dir; /* --dry-run DIR, or NULL */
+	bool progress;		/* draw a status line on stderr */
+	bool color;		/* the status line may use colour */
+};
+
 struct sink {
 	const struct config *cfg;
 	const struct logger *lg;
+	struct sink_options opts;
 	struct http *http;
 	struct api *api;
 	struct input *input;
@@ -46,12 +56,17 @@ struct sink {
 	int signals_seen;	/* SIGINT and SIGTERM handled so far */
 	bool write_error_reported;
 	struct chunk *sending;	/* chunks being sent, by sending_next */
+	unsigned long records_read;	/* input lines that became records */
+	unsigned long records_sent;	/* records handed to a sender */
+	unsigned long dry_run_requests;	/* requests written by --dry-run */
+	int64_t started_ns;
+	int64_t progress_ns;		/* last time the status line was drawn */
 };
 
-/* Set up a run; the sink borrows CFG, LG, INPUT and OUT. */
+/* Set up a run; the sink borrows CFG, LG, INPUT, OUT and the options' files. */
 int sink_init(struct sink *s, const struct config *cfg,
     const struct logger *lg, struct input *input, FILE *out,
-    const char *out_name);
+    const char *out_name, const struct sink_options *opts);
 
 /*
  * Run to the end of input; returns the exit status.  After a first SIGINT
@@ -65,6 +80,9 @@ int sink_run(struct sink *s);
 
 /* Called by the senders once every record of CHUNK has its result. */
 void sink_chunk_done(struct sink *s, struct chunk *chunk);
+
+/* Print the end-of-run summary: counts per status and topic, API use. */
+void sink_summary(const struct sink *s);
 
 void sink_free(struct sink *s);
 

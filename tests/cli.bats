@@ -14,6 +14,7 @@ offline_config() {
 	    sobject: Account
 	    operation: insert
 	YAML
+	chmod 600 "$BATS_TEST_TMPDIR/offline.yaml"
 	echo "$BATS_TEST_TMPDIR/offline.yaml"
 }
 

@@ -69,6 +69,8 @@ write_config() {
 		echo "topic_mappings:"
 		cat
 	} >"$path"
+	# The file holds a literal client_secret: keep it private, as users should.
+	chmod 600 "$path"
 	echo "$path"
 }
 

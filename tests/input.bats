@@ -18,6 +18,7 @@ setup() {
 	    sobject: Account
 	    operation: update
 	YAML
+	chmod 600 "$BATS_TEST_TMPDIR/offline.yaml"
 	CFG="$BATS_TEST_TMPDIR/offline.yaml"
 }
 

@@ -59,6 +59,12 @@ wait_for_request_in_flight() {
 	pid=$!
 	wait_for_request_in_flight
 	kill -INT "$pid"
+	# Signals of one kind do not queue: send the second once the first
+	# has been handled.
+	for i in $(seq 1 400); do
+		grep -q 'SIGINT received' "$BATS_TEST_TMPDIR/err" && break
+		sleep 0.025
+	done
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?
