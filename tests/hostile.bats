@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# Hostile input, configuration and peers: names that would enter URLs,
+# pathological JSON, and a server that answers nonsense.
+
+load helpers
+
+@test "names that enter URLs are checked" {
+	for name in '../Account' 'Account?x=1' 'Account#frag' 'Acc%2Fount' 'Acc ount' $'Acc\tount' 'Account/' '' '__c'; do
+		cat >"$BATS_TEST_TMPDIR/c.yaml" <<-YAML
+		org_url: http://127.0.0.1:9
+		client_id: id
+		client_secret: \${NO_SUCH_SECRET:x}
+		topic_mappings:
+		  - topic: t
+		    sobject: "$name"
+		    operation: upsert
+		    external_id_field: "$name"
+		YAML
+		run "$SFSINK" -c "$BATS_TEST_TMPDIR/c.yaml" </dev/null
+		[ "$status" -eq 2 ] || { echo "accepted: '$name'"; false; }
+		[[ "$output" == *"topic_mappings[0].sobject"* ]] || { echo "$output"; false; }
+	done
+}
+
+# A config for the offline tests: nothing here reaches a server.
+offline() {
+	cat >"$BATS_TEST_TMPDIR/offline.yaml" <<-YAML
+	org_url: http://127.0.0.1:9
+	client_id: id
+	client_secret: \${NO_SUCH_SECRET:x}
+	topic_mappings:
+	  - topic: changes
+	    sobject: Account
+	    operation: update
+	YAML
+	echo "$BATS_TEST_TMPDIR/offline.yaml"
+}
+
+@test "Ids that would enter URLs are rejected" {
+	cfg=$(offline)
+	for id in '001000000000001/../' '001000000000001?x' '00100000000%2F01' '001 00000000001' '001000000000001#a'; do
+		jq -cn --arg id "$id" '{topic: "changes", data: {Id: $id}}'
+	done >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT" | sort -u)" = "rejected INVALID_ID" ]
+}
+
+@test "deeply nested JSON is rejected" {
+	cfg=$(offline)
+	"$PYTHON3" -c 'print("{\"topic\":\"changes\",\"data\":{\"a\":" + "[" * 100000 + "]" * 100000 + "}}")' >"$BATS_TEST_TMPDIR/in.ndjson"
+	echo '{"topic":"nope","data":{}}' >>"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 1 '.errors[0].code')" = '"INVALID_JSON"' ]
+	[[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 1 '.errors[0].message')" == *"maximum parsing depth"* ]]
+}
+
+@test "very many fields still load" {
+	fake_start
+	cfg=$(write_config <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	)
+	"$PYTHON3" -c '
+import json
+data = {"Name": "Wide", "External_Id__c": "W-1"}
+for i in range(20000):
+    data["Extra_%d__c" % i] = i
+print(json.dumps({"topic": "accounts", "data": data}))' >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	# The fake knows none of the extra fields: Salesforce's INVALID_FIELD.
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT")" = "failed INVALID_FIELD" ]
+}
+
+upsert_config() {
+	write_config "http:
+  backoff:
+    initial_interval: 10ms" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+}
+
+@test "invalid JSON from server is unknown" {
+	fake_start
+	cfg=$(upsert_config)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 200, "body": "{not json", "headers": {"Content-Type": "application/json"}}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT" | sort -u)" = "unknown INVALID_RESPONSE" ]
+}
+
+@test "too few results from server" {
+	fake_start
+	cfg=$(upsert_config)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 200, "body": [{"id": "001000000000001AAA", "success": true, "errors": [], "created": true}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .status "$OUT" | sort -u)" = unknown ]
+}
+
+@test "HTML error page is masked and reported" {
+	fake_start
+	cfg=$(upsert_config)
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 404, "body": "<html>\u001b[31mgone\r\n</html>", "headers": {"Content-Type": "text/html"}}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT")" = "failed HTTP_404" ]
+	[ "$(jq -r '.errors[0].message' "$OUT")" = '<html>?[31mgone??</html>' ]
+}
+
+@test "server error on insert is unknown" {
+	fake_start
+	cfg=$(write_config <<-YAML
+	  - topic: contacts
+	    sobject: Contact
+	    operation: insert
+	YAML
+	)
+	echo '{"topic":"contacts","data":{"LastName":"X"}}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 502, "body": "bad gateway"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT")" = "unknown HTTP_502" ]
+}
