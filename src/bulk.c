@@ -512,6 +512,28 @@ create_body(const struct bulk_job *job, size_t *len)
 	return text;
 }
 
+/* --dry-run: write the job's CSV to a file instead of creating the job. */
+static void
+dry_run_job(struct bulk_job *job)
+{
+	struct sink *s = job->bc->sink;
+	size_t len, spec_len, i;
+	char *csv = build_csv(job, &len), *spec = create_body(job, &spec_len);
+	char *file = sink_write_dry_run(s, job_map(job)->topic, "csv", csv, len);
+
+	if (file != NULL)
+		log_info(s->lg, "dry run: POST %s %s, then the CSV in %s "
+		    "(%zu records)", job->path, spec, file, job->n_items);
+	for (i = 0; i < job->n_items; i++)
+		results_error(&s->results, job->items[i].rec,
+		    RESULT_NOT_PROCESSED, "DRY_RUN", "dry run: nothing was "
+		    "sent; the job's CSV is in %s", file ? file : "no file");
+	free(csv);
+	free(spec);
+	free(file);
+	end_job(job);
+}
+
 static void
 create_job(struct bulk_job *job)
 {
@@ -1163,5 +1185,8 @@ start_next_job(struct bulk_chunk *bc)
 	job->columns = bc->columns[k];
 	job->path = xasprintf("/services/data/%s/jobs/ingest", cfg->api_version);
 	job->line_ending = choose_line_ending(job);
-	create_job(job);
+	if (bc->sink->opts.dry_run_dir != NULL)
+		dry_run_job(job);
+	else
+		create_job(job);
 }

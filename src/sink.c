@@ -130,35 +130,51 @@ abandon_chunk(struct sink *s, struct chunk *chunk, const char *why)
 	release_chunk(s, chunk);
 }
 
-/* --dry-run: write the request CHUNK would make instead of sending it. */
+char *
+sink_write_dry_run(struct sink *s, const char *topic, const char *ext,
+    const char *body, size_t len)
+{
+	char *file;
+	FILE *fp;
+
+	s->dry_run_requests++;
+	file = xasprintf("%s/%s-%04lu.%s", s->opts.dry_run_dir, topic,
+	    s->dry_run_requests, ext);
+	fp = fopen(file, "w");
+	if (fp == NULL || (len > 0 && fwrite(body, 1, len, fp) != len) ||
+	    fclose(fp) == EOF) {
+		log_error(s->lg, "cannot write dry-run request \"%s\": %s", file,
+		    strerror(errno));
+		stop_run(s, EXIT_FATAL);
+		free(file);
+		return NULL;
+	}
+	return file;
+}
+
+/* --dry-run: write the Collections request CHUNK would make. */
 static void
 write_dry_run(struct sink *s, struct chunk *chunk)
 {
 	const char *method = NULL;
 	char *path, *body, *file;
 	size_t body_len, i;
-	FILE *fp;
 
-	s->dry_run_requests++;
-	file = xasprintf("%s/%s-%04lu.%s", s->opts.dry_run_dir,
-	    chunk->map->topic, s->dry_run_requests,
-	    chunk->map->mode == MODE_BULK ? "csv" : "json");
 	realtime_build(s, chunk, &method, &path, &body, &body_len);
-
-	fp = fopen(file, "w");
-	if (fp == NULL || (body != NULL &&
-	    fwrite(body, 1, body_len, fp) != body_len) || fclose(fp) == EOF) {
-		log_error(s->lg, "cannot write dry-run request \"%s\": %s", file,
-		    strerror(errno));
-		stop_run(s, EXIT_FATAL);
-	} else {
+	if (body == NULL) {
+		/* A delete has no body: its Ids are in the URL. */
+		body = xasprintf("%s %s\n", method, path);
+		body_len = strlen(body);
+	}
+	file = sink_write_dry_run(s, chunk->map->topic, body[0] == '{' ?
+	    "json" : "txt", body, body_len);
+	if (file != NULL)
 		log_info(s->lg, "dry run: %s %s (%zu records) -> %s", method,
 		    path, chunk->n, file);
-	}
 	for (i = 0; i < chunk->n; i++)
 		results_error(&s->results, chunk->recs[i], RESULT_NOT_PROCESSED,
 		    "DRY_RUN", "dry run: nothing was sent; the request is in %s",
-		    file);
+		    file ? file : "no file");
 	free(path);
 	free(body);
 	free(file);
@@ -168,12 +184,14 @@ write_dry_run(struct sink *s, struct chunk *chunk)
 static void
 send_chunk(struct sink *s, struct chunk *chunk)
 {
+	bool dry_run = s->opts.dry_run_dir != NULL;
+
 	s->records_sent += chunk->n;
-	if (s->opts.dry_run_dir != NULL && !s->stopping) {
+	if (dry_run && !s->stopping && chunk->map->mode == MODE_REALTIME) {
 		write_dry_run(s, chunk);
 		return;
 	}
-	if (!s->logged_in && !s->stopping) {
+	if (!dry_run && !s->logged_in && !s->stopping) {
 		if (api_login(s->api) == -1)
 			stop_run(s, EXIT_FATAL);
 		else
@@ -188,7 +206,6 @@ send_chunk(struct sink *s, struct chunk *chunk)
 
 	chunk->sending_next = s->sending;
 	s->sending = chunk;
-
 	if (chunk->map->mode == MODE_REALTIME) {
 		s->in_flight++;
 		realtime_send(s, chunk);

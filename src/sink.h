@@ -81,6 +81,14 @@ int sink_run(struct sink *s);
 /* Called by the senders once every record of CHUNK has its result. */
 void sink_chunk_done(struct sink *s, struct chunk *chunk);
 
+/*
+ * --dry-run: write LEN bytes of BODY to a new file of the dry-run
+ * directory, named TOPIC-SEQUENCE.EXT.  Returns the file's path (the
+ * caller frees it), or NULL after logging and stopping the run.
+ */
+char *sink_write_dry_run(struct sink *s, const char *topic, const char *ext,
+    const char *body, size_t len);
+
 /* Print the end-of-run summary: counts per status and topic, API use. */
 void sink_summary(const struct sink *s);
 

@@ -116,3 +116,23 @@ mixed_input() {
 	run "$SFSINK" -c "$cfg" </dev/null
 	[[ "$output" != *"literal client_secret"* ]]
 }
+
+@test "dry run writes bulk CSVs" {
+	FAKE_URL=http://127.0.0.1:9
+	cfg=$(write_config "bulk_batch_size: 100" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	    mode: bulk
+	YAML
+	)
+	gen_accounts accounts 150 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" --dry-run "$BATS_TEST_TMPDIR/requests" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT" | sort -u)" = "not_processed DRY_RUN" ]
+	[ "$(ls "$BATS_TEST_TMPDIR/requests" | tr '\n' ' ')" = "accounts-0001.csv accounts-0002.csv " ]
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/requests/accounts-0001.csv")" = "Name,External_Id__c" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/requests/accounts-0002.csv")" -eq 51 ]
+}
