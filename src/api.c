@@ -1,37 +1,34 @@
 /*
  * api.c - authenticated Salesforce API calls with retries.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
+#include "ratelimit.h"
 #include "xalloc.h"
 
-#define NS_PER_S	1000000000LL
+/* Share of the daily API limit at which sfsink warns, in percent. */
+#define USAGE_WARN_PERCENT	90
 
 struct api {
 	const struct config *cfg;
 	struct http *http;
 	const struct logger *lg;
 	struct auth auth;
-	bool refreshing;		/* a token request is in flight */
+	struct ratelimit rate;
+	bool refreshing;		/* a token request is due or in flight */
+	int64_t refresh_due_ns;		/* when a delayed token request starts */
+	int token_retries;
 	struct api_call *delayed;	/* calls waiting for their due time */
 	struct api_call *token_wait;	/* calls waiting for a new token */
 	char *stop_reason;
 	char limit_info[64];
+	bool usage_warned;
 	unsigned long requests;
 	int login_status;		/* 0 waiting, 1 done, -1 failed */
 };
-
-int64_t
-clock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
 
 struct api *
 api_new(const struct config *cfg, struct http *http, const struct logger *lg)
@@ -41,6 +38,9 @@ api_new(const struct config *cfg, struct http *http, const struct logger *lg)
 	api->cfg = cfg;
 	api->http = http;
 	api->lg = lg;
+	api->refresh_due_ns = INT64_MAX;
+	ratelimit_init(&api->rate, cfg->http.tps_limit, cfg->http.tps_burst,
+	    clock_now_ns());
 	return api;
 }
 
@@ -84,23 +84,37 @@ finish_call(struct api_call *call, enum api_outcome outcome)
 	call->done(call, call->arg);
 }
 
+/*
+ * Reserve a token of http.tps_limit for CALL.  Returns 0 when it may be
+ * sent now, or -1 after parking it until its token is due.
+ */
+static int
+wait_for_rate(struct api *api, struct api_call *call)
+{
+	int64_t wait;
+
+	if (call->rate_reserved)
+		return 0;
+	wait = ratelimit_reserve(&api->rate, clock_now_ns());
+	if (wait == 0)
+		return 0;
+	call->rate_reserved = true;
+	log_trace(api->lg, "%s %s: waiting %.3fs for http.tps_limit",
+	    call->method, call->path, (double)wait / NS_PER_S);
+	delay_call(api, call, wait);
+	return -1;
+}
+
 static void on_response(struct http_request *req, void *arg);
 static void start_refresh(struct api *api);
 
-/* Send one attempt of CALL with the current token. */
-static void
-start_attempt(struct api *api, struct api_call *call)
+static struct http_request *
+build_request(const struct api *api, const struct api_call *call)
 {
 	struct http_request *req;
 	char *url;
 
-	if (api->stop_reason != NULL) {
-		delay_call(api, call, 0);
-		return;
-	}
-
 	url = xasprintf("%s%s", api->auth.instance_url, call->path);
-	http_request_free(call->req);
 	req = http_request_new(call->method, url);
 	free(url);
 	if (call->body != NULL) {
@@ -113,11 +127,30 @@ start_attempt(struct api *api, struct api_call *call)
 	req->accept = call->accept;
 	req->authorization = auth_header(&api->auth);
 	req->fresh_connection = !call->idempotent;
+	return req;
+}
+
+/* Send one attempt of CALL with the current token. */
+static void
+start_attempt(struct api *api, struct api_call *call)
+{
+	struct http_request *req;
+
+	call->api = api;
+	if (api->stop_reason != NULL) {
+		delay_call(api, call, 0);
+		return;
+	}
+	if (wait_for_rate(api, call) == -1)
+		return;
+	call->rate_reserved = false;
+
+	http_request_free(call->req);
+	req = build_request(api, call);
 	req->done = on_response;
 	req->arg = call;
 	call->req = req;
 	call->generation = api->auth.generation;
-	call->api = api;
 
 	api->requests++;
 	if (http_start(api->http, req) == -1) {
@@ -130,7 +163,6 @@ start_attempt(struct api *api, struct api_call *call)
 void
 api_send(struct api *api, struct api_call *call)
 {
-	call->api = api;
 	start_attempt(api, call);
 }
 
@@ -188,11 +220,30 @@ static void
 handle_transport_error(struct api *api, struct api_call *call)
 {
 	struct http_request *req = call->req;
+	bool refused = req->body_too_large || req->headers_too_large;
 
-	if ((!req->maybe_sent || call->idempotent) &&
+	if (!refused && (!req->maybe_sent || call->idempotent) &&
 	    retry_later(api, call, http_request_error(req)) == 0)
 		return;
 	finish_call(call, API_TRANSPORT);
+}
+
+/* 401 with auth.method access_token: the token cannot be renewed. */
+static void
+stop_on_rejected_token(struct api *api, struct api_call *call)
+{
+	const struct http_request *req = call->req;
+	char body[256], *why;
+
+	log_mask(body, sizeof(body), req->response.data ? req->response.data :
+	    "", req->response.len);
+	why = xasprintf("Salesforce rejected the access token (HTTP 401: %s); "
+	    "auth.method access_token cannot renew it, so get a new token "
+	    "(for example with \"sf org display --json\") and set "
+	    "auth.access_token", body);
+	api_stop(api, why);
+	free(why);
+	finish_call(call, API_STOPPED);
 }
 
 /* 401: refresh the token once for this call and resend it. */
@@ -201,6 +252,10 @@ handle_unauthorized(struct api *api, struct api_call *call)
 {
 	if (call->refreshed || !body_has(call->req, "INVALID_SESSION_ID", NULL)) {
 		finish_call(call, API_RESPONSE);
+		return;
+	}
+	if (!auth_can_refresh(api->cfg)) {
+		stop_on_rejected_token(api, call);
 		return;
 	}
 	call->refreshed = true;
@@ -214,47 +269,120 @@ handle_unauthorized(struct api *api, struct api_call *call)
 	start_refresh(api);
 }
 
+/* Keep the last Sforce-Limit-Info and warn once when the limit is near. */
+static void
+note_limit_info(struct api *api, const struct http_request *req)
+{
+	long used, max;
+
+	if (req->limit_info[0] == '\0')
+		return;
+	memcpy(api->limit_info, req->limit_info, sizeof(api->limit_info));
+	log_debug(api->lg, "Sforce-Limit-Info: %s", req->limit_info);
+	if (api->usage_warned || api_limit_usage(api, &used, &max) == -1 ||
+	    max <= 0 || used * 100 < max * USAGE_WARN_PERCENT)
+		return;
+	api->usage_warned = true;
+	log_warn(api->lg, "the org has used %ld of its %ld daily API requests "
+	    "(Sforce-Limit-Info); at the limit Salesforce refuses every call",
+	    used, max);
+}
+
+/* Retry CALL for STATUS when Salesforce did not or may safely redo it. */
+static int
+retry_status(struct api *api, struct api_call *call, long status)
+{
+	struct http_request *req = call->req;
+	char why[32];
+
+	snprintf(why, sizeof(why), "HTTP %ld", status);
+	switch (status) {
+	case 403:
+		if (body_has(req, "REQUEST_LIMIT_EXCEEDED", NULL))
+			return retry_later(api, call,
+			    "concurrent request limit exceeded");
+		return -1;
+	case 429:
+	case 503:
+		return retry_later(api, call, why);
+	case 500:
+	case 502:
+	case 504:
+		return call->idempotent ? retry_later(api, call, why) : -1;
+	default:
+		return -1;
+	}
+}
+
 static void
 on_response(struct http_request *req, void *arg)
 {
 	struct api_call *call = arg;
 	struct api *api = call->api;
-	char why[32];
 
-	if (req->limit_info[0] != '\0') {
-		memcpy(api->limit_info, req->limit_info, sizeof(api->limit_info));
-		log_debug(api->lg, "Sforce-Limit-Info: %s", req->limit_info);
-	}
+	note_limit_info(api, req);
 	if (req->result != CURLE_OK) {
 		handle_transport_error(api, call);
 		return;
 	}
-
-	snprintf(why, sizeof(why), "HTTP %ld", req->status);
-	switch (req->status) {
-	case 401:
+	if (req->status == 401) {
 		handle_unauthorized(api, call);
 		return;
-	case 403:
-		if (body_has(req, "REQUEST_LIMIT_EXCEEDED", "TotalRequests")) {
-			api_stop(api, "the org's daily API request limit is "
-			    "exceeded (403 REQUEST_LIMIT_EXCEEDED: TotalRequests)");
-			finish_call(call, API_STOPPED);
-			return;
-		}
-		if (body_has(req, "REQUEST_LIMIT_EXCEEDED", NULL) &&
-		    retry_later(api, call, "concurrent request limit exceeded") == 0)
-			return;
-		break;
-	case 429:
-	case 503:
-		if (retry_later(api, call, why) == 0)
-			return;
-		break;
-	default:
-		break;
 	}
+	if (req->status == 403 &&
+	    body_has(req, "REQUEST_LIMIT_EXCEEDED", "TotalRequests")) {
+		api_stop(api, "the org's daily API request limit is exceeded "
+		    "(403 REQUEST_LIMIT_EXCEEDED: TotalRequests)");
+		finish_call(call, API_STOPPED);
+		return;
+	}
+	if (retry_status(api, call, req->status) == 0)
+		return;
 	finish_call(call, API_RESPONSE);
+}
+
+/* Whether a failed token request may be sent again after a back-off. */
+static bool
+token_retryable(const struct http_request *req)
+{
+	if (req->result != CURLE_OK)
+		return !req->body_too_large && !req->headers_too_large;
+	return req->status == 429 || req->status == 500 ||
+	    req->status == 502 || req->status == 503 || req->status == 504;
+}
+
+/* Schedule the token request again; returns 0 if it will be sent. */
+static int
+retry_token(struct api *api, const struct http_request *req)
+{
+	int64_t delay;
+	char why[32];
+
+	if (!token_retryable(req) ||
+	    api->token_retries >= api->cfg->http.backoff.max_retries)
+		return -1;
+	delay = backoff_ns(api, api->token_retries, req->retry_after);
+	api->token_retries++;
+	snprintf(why, sizeof(why), "HTTP %ld", req->status);
+	log_info(api->lg, "token request to %s: %s; retry %d of %lld in %.1fs",
+	    req->url, req->result != CURLE_OK ? http_request_error(req) : why,
+	    api->token_retries, (long long)api->cfg->http.backoff.max_retries,
+	    (double)delay / NS_PER_S);
+	api->refresh_due_ns = clock_now_ns() + delay;
+	return 0;
+}
+
+/* Send every call that waited for the new token. */
+static void
+release_token_wait(struct api *api)
+{
+	struct api_call *waiting = api->token_wait, *next;
+
+	api->token_wait = NULL;
+	for (; waiting != NULL; waiting = next) {
+		next = waiting->next;
+		start_attempt(api, waiting);
+	}
 }
 
 /* Token requests go straight to http: they must not wait for a token. */
@@ -262,12 +390,14 @@ static void
 on_token(struct http_request *req, void *arg)
 {
 	struct api *api = arg;
-	struct api_call *waiting, *next;
 	char err[768];
 
+	if (retry_token(api, req) == 0) {
+		http_request_free(req);
+		return;
+	}
 	api->refreshing = false;
-
-	/* TODO: retry a token request that failed in transit, with back-off. */
+	api->token_retries = 0;
 	if (auth_accept(&api->auth, req, err, sizeof(err)) == -1) {
 		api->login_status = -1;
 		http_request_free(req);
@@ -277,24 +407,24 @@ on_token(struct http_request *req, void *arg)
 	http_request_free(req);
 	api->login_status = 1;
 	log_debug(api->lg, "signed in; API calls go to %s", api->auth.instance_url);
-
-	waiting = api->token_wait;
-	api->token_wait = NULL;
-	for (; waiting != NULL; waiting = next) {
-		next = waiting->next;
-		start_attempt(api, waiting);
-	}
+	release_token_wait(api);
 }
 
+/* Build and start a token request now. */
 static void
-start_refresh(struct api *api)
+send_token_request(struct api *api)
 {
 	struct http_request *req;
+	char err[768];
 
-	if (api->refreshing)
+	api->refresh_due_ns = INT64_MAX;
+	if ((req = auth_token_request(&api->auth, api->cfg, err,
+	    sizeof(err))) == NULL) {
+		api->refreshing = false;
+		api->login_status = -1;
+		api_stop(api, err);
 		return;
-	api->refreshing = true;
-	req = auth_token_request(api->cfg);
+	}
 	req->done = on_token;
 	req->arg = api;
 	api->requests++;
@@ -306,17 +436,47 @@ start_refresh(struct api *api)
 	}
 }
 
+/* Request a new token unless one is on its way; http.tps_limit applies. */
+static void
+start_refresh(struct api *api)
+{
+	int64_t wait;
+
+	if (api->refreshing)
+		return;
+	api->refreshing = true;
+	wait = ratelimit_reserve(&api->rate, clock_now_ns());
+	if (wait > 0)
+		api->refresh_due_ns = clock_now_ns() + wait;
+	else
+		send_token_request(api);
+}
+
 int
 api_login(struct api *api)
 {
 	bool ready;
+	int64_t due, now;
+	int ms;
 
 	api->login_status = 0;
+	if (!auth_can_refresh(api->cfg)) {
+		auth_use_configured(&api->auth, api->cfg);
+		log_debug(api->lg, "using auth.access_token; API calls go to %s",
+		    api->auth.instance_url);
+		api->login_status = 1;
+		return 0;
+	}
 	start_refresh(api);
 	while (api->login_status == 0 && api->stop_reason == NULL) {
-		if (http_wait(api->http, -1, 1000, &ready) == -1 ||
+		now = clock_now_ns();
+		due = api_next_due(api);
+		ms = due == INT64_MAX || due - now > 1000 * NS_PER_MS ? 1000 :
+		    due <= now ? 0 : (int)((due - now) / NS_PER_MS) + 1;
+		if (http_wait(api->http, -1, ms, &ready) == -1 ||
 		    http_perform(api->http) == -1)
 			return -1;
+		api_run_due(api, clock_now_ns());
 	}
 	return api->login_status == 1 ? 0 : -1;
 }
@@ -325,7 +485,7 @@ int64_t
 api_next_due(const struct api *api)
 {
 	const struct api_call *c;
-	int64_t due = INT64_MAX;
+	int64_t due = api->refresh_due_ns;
 
 	for (c = api->delayed; c != NULL; c = c->next) {
 		if (c->due_ns < due)
@@ -338,6 +498,9 @@ void
 api_run_due(struct api *api, int64_t now)
 {
 	struct api_call **pp = &api->delayed, *due = NULL, *c;
+
+	if (api->refresh_due_ns <= now && api->stop_reason == NULL)
+		send_token_request(api);
 
 	/* Detach first: finishing a call may add new delayed calls. */
 	while ((c = *pp) != NULL) {
@@ -367,6 +530,7 @@ api_stop(struct api *api, const char *reason)
 	if (api->stop_reason != NULL)
 		return;
 	api->stop_reason = xstrdup(reason);
+	api->refresh_due_ns = INT64_MAX;
 	log_error(api->lg, "stopping: %s", reason);
 
 	/* Calls waiting for a token end on the next api_run_due(). */
@@ -386,6 +550,16 @@ const char *
 api_limit_info(const struct api *api)
 {
 	return api->limit_info;
+}
+
+int
+api_limit_usage(const struct api *api, long *used, long *max)
+{
+	const char *p = strstr(api->limit_info, "api-usage=");
+
+	if (p == NULL || sscanf(p, "api-usage=%ld/%ld", used, max) != 2)
+		return -1;
+	return 0;
 }
 
 unsigned long

@@ -7,11 +7,20 @@
  * cannot write anything twice:
  *   - 429, 503 and 403 REQUEST_LIMIT_EXCEEDED for the concurrency limit,
  *     because Salesforce did not process the request;
+ *   - 500, 502 and 504, only when the call is idempotent;
  *   - transport failures before the request could have been sent;
- *   - transport failures after sending, only when the call is idempotent.
+ *   - transport failures after sending, only when the call is idempotent,
+ *     and never a response refused for its size, which would come again.
+ * Token requests are retried the same way after a transport failure or a
+ * 429, 500, 502, 503 or 504, because a second token does no harm.
  * 403 REQUEST_LIMIT_EXCEEDED "TotalRequests" means the org's daily API
  * allowance is spent: the api stops, and every call still waiting, or made
- * later, ends with API_STOPPED.
+ * later, ends with API_STOPPED.  So does a 401 with auth.method
+ * access_token, whose token cannot be renewed.
+ *
+ * http.tps_limit is applied here: every request, token requests and
+ * retries included, takes a token from one bucket (ratelimit.h) and waits
+ * among the delayed calls until its token is due.
  *
  * Every call ends with exactly one call of its `done` callback, always from
  * http_perform() or api_run_due(), never from inside api_send().
@@ -23,6 +32,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -55,6 +65,7 @@ struct api_call {
 	/* Private to api.c. */
 	int retries;
 	bool refreshed;
+	bool rate_reserved;		/* its rate-limit token is reserved */
 	unsigned generation;
 	int64_t due_ns;
 	struct api_call *next;
@@ -94,13 +105,16 @@ const char *api_stop_reason(const struct api *api);
 /* Last Sforce-Limit-Info value seen, or "". */
 const char *api_limit_info(const struct api *api);
 
+/*
+ * The org's daily API usage from the last Sforce-Limit-Info header
+ * ("api-usage=USED/MAX").  Returns 0, or -1 when none was seen.
+ */
+int api_limit_usage(const struct api *api, long *used, long *max);
+
 /* Number of HTTP requests sent, token requests included. */
 unsigned long api_requests(const struct api *api);
 
 void api_call_free(struct api_call *call);
 void api_free(struct api *api);
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-int64_t clock_now_ns(void);
 
 #endif

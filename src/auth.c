@@ -3,13 +3,19 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "auth.h"
 #include "buf.h"
+#include "jwt.h"
 #include "log.h"
 #include "xalloc.h"
+
+#define JWT_GRANT	"urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define SANDBOX_SUFFIX	".sandbox.my.salesforce.com"
 
 /* Append S percent-encoded for an application/x-www-form-urlencoded body. */
 static void
@@ -31,18 +37,73 @@ form_escape(struct buf *b, const char *s)
 	}
 }
 
+bool
+auth_can_refresh(const struct config *cfg)
+{
+	return cfg->auth.method != AUTH_ACCESS_TOKEN;
+}
+
+const char *
+auth_audience(const struct config *cfg)
+{
+	const char *host = strstr(cfg->org_url, "://");
+	size_t n, k = strlen(SANDBOX_SUFFIX);
+
+	if (cfg->auth.audience != NULL)
+		return cfg->auth.audience;
+	host = host != NULL ? host + 3 : cfg->org_url;
+	n = strcspn(host, ":/");
+	if (n > k && strncasecmp(host + n - k, SANDBOX_SUFFIX, k) == 0)
+		return "https://test.salesforce.com";
+	return "https://login.salesforce.com";
+}
+
+/* Append the JWT bearer grant with a new assertion to BODY. */
+static int
+put_jwt_grant(struct auth *a, const struct config *cfg, struct buf *body,
+    char *err, size_t errlen)
+{
+	const struct auth_config *ac = &cfg->auth;
+	char *assertion;
+
+	if (a->jwt_key == NULL) {
+		a->jwt_key = jwt_load_key(ac->private_key, ac->private_key_file,
+		    err, errlen);
+		if (a->jwt_key == NULL)
+			return -1;
+	}
+	assertion = jwt_assertion(a->jwt_key, cfg->client_id, ac->username,
+	    auth_audience(cfg), (int64_t)time(NULL), err, errlen);
+	if (assertion == NULL)
+		return -1;
+	buf_puts(body, "grant_type=");
+	form_escape(body, JWT_GRANT);
+	buf_puts(body, "&assertion=");
+	form_escape(body, assertion);
+	free(assertion);
+	return 0;
+}
+
 struct http_request *
-auth_token_request(const struct config *cfg)
+auth_token_request(struct auth *a, const struct config *cfg, char *err,
+    size_t errlen)
 {
 	struct http_request *req;
 	struct buf body;
 	char *url;
 
 	buf_init(&body, 0);
-	buf_puts(&body, "grant_type=client_credentials&client_id=");
-	form_escape(&body, cfg->client_id);
-	buf_puts(&body, "&client_secret=");
-	form_escape(&body, cfg->client_secret);
+	if (cfg->auth.method == AUTH_JWT) {
+		if (put_jwt_grant(a, cfg, &body, err, errlen) == -1) {
+			buf_free(&body);
+			return NULL;
+		}
+	} else {
+		buf_puts(&body, "grant_type=client_credentials&client_id=");
+		form_escape(&body, cfg->client_id);
+		buf_puts(&body, "&client_secret=");
+		form_escape(&body, cfg->client_secret);
+	}
 
 	url = xasprintf("%s/services/oauth2/token", cfg->org_url);
 	req = http_request_new("POST", url);
@@ -88,13 +149,34 @@ describe_failure(const struct http_request *req, json_t *root, char *err,
 	    req->status, masked_error, masked_desc);
 }
 
+/* Store TOKEN and INSTANCE, without trailing slashes, as the new token. */
+static void
+set_token(struct auth *a, const char *token, const char *instance)
+{
+	size_t n = strlen(instance);
+
+	free(a->access_token);
+	free(a->instance_url);
+	a->access_token = xstrdup(token);
+	while (n > 0 && instance[n - 1] == '/')
+		n--;
+	a->instance_url = xstrndup(instance, n);
+	a->generation++;
+}
+
+void
+auth_use_configured(struct auth *a, const struct config *cfg)
+{
+	set_token(a, cfg->auth.access_token, cfg->auth.instance_url != NULL ?
+	    cfg->auth.instance_url : cfg->org_url);
+}
+
 int
 auth_accept(struct auth *a, const struct http_request *req, char *err,
     size_t errlen)
 {
 	json_t *root = NULL;
 	const char *token, *instance;
-	size_t n;
 
 	if (req->result == CURLE_OK && req->response.data != NULL)
 		root = json_loadb(req->response.data, req->response.len, 0, NULL);
@@ -108,14 +190,7 @@ auth_accept(struct auth *a, const struct http_request *req, char *err,
 		return -1;
 	}
 
-	free(a->access_token);
-	free(a->instance_url);
-	a->access_token = xstrdup(token);
-	n = strlen(instance);
-	while (n > 0 && instance[n - 1] == '/')
-		n--;
-	a->instance_url = xstrndup(instance, n);
-	a->generation++;
+	set_token(a, token, instance);
 	json_decref(root);
 	return 0;
 }
@@ -131,6 +206,8 @@ auth_free(struct auth *a)
 {
 	free(a->access_token);
 	free(a->instance_url);
+	EVP_PKEY_free(a->jwt_key);
 	a->access_token = NULL;
 	a->instance_url = NULL;
+	a->jwt_key = NULL;
 }

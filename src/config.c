@@ -35,6 +35,13 @@
  *   an error.  ${VAR} in a plain scalar is expanded before the value is
  *   converted, so `bulk_batch_size: ${BATCH:1000}` works.
  * - access_log_level is matched without regard to case.
+ * - Signing in.  The optional auth block (not in Redpanda Connect) picks
+ *   the OAuth flow.  client_id is required unless auth.method is
+ *   access_token, and client_secret only for client_credentials, the
+ *   default.
+ * - Files.  Paths (root_cas_file, cert_file, key_file, private_key_file)
+ *   are not opened here: like the network, they are needed only once a
+ *   request is about to be sent, and are read then.
  */
 #include <sys/stat.h>
 
@@ -113,6 +120,8 @@ struct key {
 	/* T_SPECIAL: convert the value into the block at base. */
 	void (*conv)(struct loader *, const struct site *, const char *,
 	    void *);
+	/* Whether the key is required, given the block at base. */
+	bool (*required)(const void *);
 };
 
 struct block {
@@ -139,16 +148,25 @@ static void	check_tcp(struct loader *, const struct site *, void *,
 static void	check_mapping(struct loader *, const struct site *, void *,
 		    const int *);
 static void	check_topics(struct loader *, void *, size_t);
+static void	check_auth(struct loader *, const struct site *, void *,
+		    const int *);
+static void	check_root(struct loader *, const struct site *, void *,
+		    const int *);
+static bool	needs_client_id(const void *);
+static bool	needs_client_secret(const void *);
 static int	check_org_url(struct loader *, const struct site *, char *);
 static int	check_api_version(struct loader *, const struct site *,
 		    char *);
 static int	check_proxy_url(struct loader *, const struct site *, char *);
+static int	check_audience(struct loader *, const struct site *, char *);
 static int	check_api_name(struct loader *, const struct site *, char *);
 static void	conv_operation(struct loader *, const struct site *,
 		    const char *, void *);
 static void	conv_mode(struct loader *, const struct site *, const char *,
 		    void *);
 static void	conv_log_level(struct loader *, const struct site *,
+		    const char *, void *);
+static void	conv_auth_method(struct loader *, const struct site *,
 		    const char *, void *);
 
 #define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -323,12 +341,28 @@ static const struct block mapping_block = {
 	.check = check_mapping, .list_check = check_topics
 };
 
+#define AU(m)	offsetof(struct auth_config, m)
+static const struct key auth_keys[] = {
+	SPECIAL("method", "client_credentials", conv_auth_method),
+	STR("username", AU(username), NULL, 0, NULL),
+	STR("private_key", AU(private_key), NULL, 0, NULL),
+	STR("private_key_file", AU(private_key_file), NULL, 0, NULL),
+	STR("audience", AU(audience), NULL, 0, check_audience),
+	STR("access_token", AU(access_token), NULL, 0, NULL),
+	STR("instance_url", AU(instance_url), NULL, 0, check_org_url),
+};
+static const struct block auth_block = {
+	.keys = auth_keys, .nkeys = NKEYS(auth_keys), .check = check_auth
+};
+
 #define CF(m)	offsetof(struct config, m)
 static const struct key root_keys[] = {
 	STR("org_url", CF(org_url), NULL, F_REQUIRED, check_org_url),
-	STR("client_id", CF(client_id), NULL, F_REQUIRED, NULL),
-	STR("client_secret", CF(client_secret), NULL,
-	    F_REQUIRED | F_NOTE_LITERAL, NULL),
+	{ .name = "client_id", .type = T_STRING, .off = CF(client_id),
+	  .required = needs_client_id },
+	{ .name = "client_secret", .type = T_STRING,
+	  .off = CF(client_secret), .flags = F_NOTE_LITERAL,
+	  .required = needs_client_secret },
 	STR("api_version", CF(api_version), "v65.0", 0, check_api_version),
 	INT("bulk_batch_size", CF(bulk_batch_size), "1000", 1, 10000000,
 	    NULL),
@@ -341,9 +375,10 @@ static const struct key root_keys[] = {
 	LIST("topic_mappings", CF(mappings), CF(n_mappings), &mapping_block,
 	    F_REQUIRED),
 	BLOCK("http", CF(http), &http_block),
+	BLOCK("auth", CF(auth), &auth_block),
 };
 static const struct block root_block = {
-	.keys = root_keys, .nkeys = NKEYS(root_keys)
+	.keys = root_keys, .nkeys = NKEYS(root_keys), .check = check_root
 };
 
 /*
@@ -778,6 +813,10 @@ set_string(struct loader *ld, const struct key *k, const struct site *at,
 
 	free(*dst);
 	*dst = NULL;
+	if (*val == '\0' && k->required != NULL) {
+		*dst = xstrdup("");	/* see check_conditional() */
+		return;
+	}
 	if (*val == '\0') {
 		if (k->flags & F_REQUIRED)
 			cfg_error(ld, at, "value is empty; this key is required");
@@ -866,6 +905,27 @@ conv_mode(struct loader *ld, const struct site *at, const char *val,
 	else
 		cfg_error(ld, at, "invalid value \"%s\"; expected realtime or "
 		    "bulk", quote(q, sizeof(q), val));
+}
+
+static void
+conv_auth_method(struct loader *ld, const struct site *at, const char *val,
+    void *base)
+{
+	static const char *const names[] = {
+		"client_credentials", "jwt", "access_token",
+	};
+	struct auth_config *a = base;
+	char q[QUOTE_LEN];
+	size_t i;
+
+	for (i = 0; i < NKEYS(names); i++) {
+		if (strcmp(val, names[i]) == 0) {
+			a->method = (enum auth_method)i;
+			return;
+		}
+	}
+	cfg_error(ld, at, "invalid value \"%s\"; expected client_credentials, "
+	    "jwt or access_token", quote(q, sizeof(q), val));
 }
 
 static void
@@ -1034,6 +1094,20 @@ check_proxy_url(struct loader *ld, const struct site *at, char *s)
 	return -1;
 }
 
+/* The aud claim of a JWT: a login host or an Experience Cloud site URL. */
+static int
+check_audience(struct loader *ld, const struct site *at, char *s)
+{
+	char q[QUOTE_LEN];
+
+	if (strncmp(s, "https://", 8) == 0 && s[8] != '\0')
+		return 0;
+	cfg_error(ld, at, "invalid value \"%s\"; expected an https:// URL such "
+	    "as \"https://login.salesforce.com\" or "
+	    "\"https://test.salesforce.com\"", quote(q, sizeof(q), s));
+	return -1;
+}
+
 static int
 check_api_version(struct loader *ld, const struct site *at, char *s)
 {
@@ -1128,6 +1202,105 @@ check_cert(struct loader *ld, const struct site *at, void *base,
 		cfg_error(ld, at, "%s is given without %s",
 		    c->cert_file ? "cert_file" : "key_file",
 		    c->cert_file ? "key_file" : "cert_file");
+}
+
+static bool
+needs_client_id(const void *base)
+{
+	return ((const struct config *)base)->auth.method != AUTH_ACCESS_TOKEN;
+}
+
+static bool
+needs_client_secret(const void *base)
+{
+	return ((const struct config *)base)->auth.method ==
+	    AUTH_CLIENT_CREDENTIALS;
+}
+
+/* Warn about each key of the auth block that METHOD does not read. */
+static void
+warn_unused_auth_keys(struct loader *ld, const struct site *at,
+    enum auth_method method, const int *seen)
+{
+	static const char *const used[] = {
+		[AUTH_CLIENT_CREDENTIALS] = " method ",
+		[AUTH_JWT] = (" method username private_key private_key_file "
+		    "audience "),
+		[AUTH_ACCESS_TOKEN] = " method access_token instance_url ",
+	};
+	char path[PATH_LEN], word[MAX_NAME + 3];
+	struct site s = { path, 0 };
+	size_t i;
+
+	for (i = 0; i < auth_block.nkeys; i++) {
+		snprintf(word, sizeof(word), " %s ", auth_keys[i].name);
+		if (seen[i] == 0 || strstr(used[method], word) != NULL)
+			continue;
+		child_path(path, sizeof(path), at->path, auth_keys[i].name);
+		s.line = seen[i];
+		cfg_warn(ld, &s, "ignored with method %s",
+		    auth_method_name(method));
+	}
+}
+
+/* The JWT bearer flow needs a user name and one private key. */
+static void
+check_jwt(struct loader *ld, const struct site *at, struct auth_config *a,
+    const int *seen)
+{
+	const char *key = a->private_key != NULL ? "private_key" :
+	    "private_key_file";
+	char path[PATH_LEN];
+	struct site s = { path, at->line };
+
+	child_path(path, sizeof(path), at->path, "username");
+	if (a->username == NULL)
+		cfg_error(ld, &s, "required key is missing; method jwt needs the "
+		    "Salesforce user name");
+	child_path(path, sizeof(path), at->path, key);
+	s.line = key_line(&auth_block, seen, key, at->line);
+	if (a->private_key != NULL && a->private_key_file != NULL) {
+		cfg_error(ld, &s, "private_key and private_key_file are both "
+		    "set; keep one");
+	} else if (a->private_key == NULL && a->private_key_file == NULL) {
+		cfg_error(ld, &s, "required key is missing; method jwt needs "
+		    "private_key or private_key_file");
+	}
+}
+
+static void
+check_auth(struct loader *ld, const struct site *at, void *base,
+    const int *seen)
+{
+	struct auth_config *a = base;
+	char path[PATH_LEN];
+	struct site s = { path, at->line };
+
+	warn_unused_auth_keys(ld, at, a->method, seen);
+	if (a->method == AUTH_JWT)
+		check_jwt(ld, at, a, seen);
+	child_path(path, sizeof(path), at->path, "access_token");
+	if (a->method == AUTH_ACCESS_TOKEN && a->access_token == NULL)
+		cfg_error(ld, &s, "required key is missing; method access_token "
+		    "needs it");
+}
+
+/* Credentials that the chosen auth.method does not send are only noted. */
+static void
+check_root(struct loader *ld, const struct site *at, void *base,
+    const int *seen)
+{
+	const struct config *cfg = base;
+	struct site s = { "client_secret", 0 };
+
+	s.line = key_line(&root_block, seen, "client_secret", 0);
+	if (s.line > 0 && cfg->auth.method != AUTH_CLIENT_CREDENTIALS)
+		cfg_warn(ld, &s, "ignored with auth.method %s",
+		    auth_method_name(cfg->auth.method));
+	s.path = "client_id";
+	s.line = key_line(&root_block, seen, "client_id", 0);
+	if (s.line > 0 && cfg->auth.method == AUTH_ACCESS_TOKEN)
+		cfg_warn(ld, &s, "ignored with auth.method access_token");
 }
 
 static void
@@ -1261,6 +1434,8 @@ load_scalar(struct loader *ld, const struct key *k, yaml_node_t *vn,
 	if (is_null(vn)) {
 		if (k->flags & F_REQUIRED)
 			cfg_error(ld, at, "value is empty; this key is required");
+		else if (k->required != NULL)
+			set_string(ld, k, at, "", base);
 		return;
 	}
 	if (strlen(scalar(vn)) != vn->data.scalar.length) {
@@ -1361,19 +1536,48 @@ load_pair(struct loader *ld, const struct block *b, yaml_node_pair_t *pair,
 		load_scalar(ld, k, vn, &at, base);
 }
 
+/*
+ * A string key required only in some setups (its `required` predicate)
+ * keeps an empty value as "" until the whole block is read.  Then an
+ * empty value is reported when the key is required, and becomes NULL
+ * otherwise.
+ */
+static void
+check_conditional(struct loader *ld, const struct key *k, struct site *s,
+    int seen, void *base)
+{
+	char **value = field(base, k->off);
+	bool required = k->required(base);
+
+	if (*value != NULL && **value == '\0') {
+		free(*value);
+		*value = NULL;
+		s->line = seen;
+		if (required)
+			cfg_error(ld, s, "value is empty; this key is required");
+	} else if (seen == 0 && required) {
+		cfg_error(ld, s, "required key is missing");
+	}
+}
+
+/* Report required keys that were not given. */
 static void
 check_required(struct loader *ld, const struct block *b,
-    const struct site *at, const int *seen)
+    const struct site *at, const int *seen, void *base)
 {
 	char path[PATH_LEN];
 	struct site s = { path, at->line };
+	const struct key *k;
 	size_t i;
 
 	for (i = 0; i < b->nkeys; i++) {
-		if (!(b->keys[i].flags & F_REQUIRED) || seen[i] > 0)
-			continue;
-		child_path(path, sizeof(path), at->path, b->keys[i].name);
-		cfg_error(ld, &s, "required key is missing");
+		k = &b->keys[i];
+		child_path(path, sizeof(path), at->path, k->name);
+		s.line = at->line;
+		if ((k->flags & F_REQUIRED) && seen[i] == 0)
+			cfg_error(ld, &s, "required key is missing");
+		else if (k->required != NULL)
+			check_conditional(ld, k, &s, seen[i], base);
 	}
 }
 
@@ -1397,7 +1601,7 @@ load_block(struct loader *ld, const struct block *b, yaml_node_t *node,
 		    pair < node->data.mapping.pairs.top; pair++)
 			load_pair(ld, b, pair, at, base, seen);
 	}
-	check_required(ld, b, at, seen);
+	check_required(ld, b, at, seen, base);
 	if (b->check != NULL && ld->nerr == nerr)
 		b->check(ld, at, base, seen);
 }
@@ -1675,6 +1879,20 @@ const char *
 write_mode_name(enum write_mode mode)
 {
 	return mode == MODE_BULK ? "bulk" : "realtime";
+}
+
+const char *
+auth_method_name(enum auth_method method)
+{
+	switch (method) {
+	case AUTH_CLIENT_CREDENTIALS:
+		return "client_credentials";
+	case AUTH_JWT:
+		return "jwt";
+	case AUTH_ACCESS_TOKEN:
+		return "access_token";
+	}
+	return "unknown";
 }
 
 /* Free the strings and lists of B at BASE, following the schema. */

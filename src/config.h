@@ -115,11 +115,28 @@ struct http_config {
 	int64_t access_log_body_limit;
 };
 
+/* The OAuth flow of the auth block, which Redpanda Connect lacks. */
+enum auth_method {
+	AUTH_CLIENT_CREDENTIALS,	/* client_id and client_secret */
+	AUTH_JWT,			/* JWT bearer flow, RS256 */
+	AUTH_ACCESS_TOKEN,		/* a token obtained elsewhere */
+};
+
+struct auth_config {
+	enum auth_method method;
+	char *username;		/* jwt: the sub claim */
+	char *private_key;	/* jwt: PEM text, or NULL */
+	char *private_key_file;	/* jwt: path, or NULL */
+	char *audience;		/* jwt: the aud claim; NULL: chosen by org_url */
+	char *access_token;	/* access_token: the token */
+	char *instance_url;	/* access_token: API base URL; NULL: org_url */
+};
+
 struct config {
 	char *path;			/* as given on the command line */
 	char *org_url;			/* without a trailing slash */
-	char *client_id;
-	char *client_secret;
+	char *client_id;		/* NULL only with auth.method access_token */
+	char *client_secret;		/* NULL unless client_credentials */
 	char *api_version;		/* "v65.0" */
 	int64_t bulk_batch_size;
 	int64_t max_concurrent_bulk_jobs;
@@ -129,6 +146,7 @@ struct config {
 	struct mapping *mappings;
 	size_t n_mappings;
 	struct http_config http;
+	struct auth_config auth;
 	bool secret_in_file;		/* client_secret written literally */
 };
 
@@ -146,6 +164,7 @@ const struct mapping *config_find_mapping(const struct config *cfg,
     const char *topic);
 
 const char *operation_name(enum operation op);
+const char *auth_method_name(enum auth_method method);
 const char *write_mode_name(enum write_mode mode);
 
 void config_free(struct config *cfg);

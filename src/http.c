@@ -4,6 +4,13 @@
  * The loop follows libcurl's own pattern: wait with a timeout, perform,
  * then drain finished transfers.  Each request has its own easy handle and
  * error buffer; connections are reused through the multi handle's cache.
+ *
+ * libcurl 7.88 has no option for some timeouts of the http block, so a
+ * progress callback (CURLOPT_XFERINFOFUNCTION) watches the phase of each
+ * transfer and ends it when one phase lasts too long.  curl_multi_perform()
+ * runs that callback for every transfer on each call, and http_wait()
+ * wakes up when the next such deadline falls due, so a timeout is enforced
+ * within a few milliseconds of its value.
  */
 #include <ctype.h>
 #include <netinet/in.h>
@@ -12,20 +19,113 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "accesslog.h"
+#include "clock.h"
 #include "config.h"
+#include "duration.h"
 #include "http.h"
+#include "tls.h"
 #include "xalloc.h"
 
-#define NS_PER_MS	1000000LL
-#define NS_PER_S	1000000000LL
+/* libcurl 7.88's limits for CURLOPT_BUFFERSIZE and CURLOPT_UPLOAD_BUFFERSIZE. */
+#define READ_BUFFER_MIN		1024L
+#define READ_BUFFER_MAX		(10L * 1024 * 1024)
+#define WRITE_BUFFER_MIN	16384L
+#define WRITE_BUFFER_MAX	(2L * 1024 * 1024)
 
 struct http {
 	CURLM *multi;
 	const struct http_config *cfg;
 	const struct logger *lg;
-	int running;		/* transfers started and not yet finished */
+	struct tls *tls;		/* NULL until the first request */
+	bool tls_failed;		/* loading it failed, and was logged */
+	struct http_request *active;	/* running requests, newest first */
+	int running;			/* transfers started and not yet finished */
+	long read_buffer;		/* clamped read_buffer_size */
+	long write_buffer;		/* clamped write_buffer_size */
 };
+
+static long
+clamp(int64_t v, long lo, long hi)
+{
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return (long)v;
+}
+
+/*
+ * The cap of libcurl's connection cache.  libcurl keeps no per-host count
+ * of idle connections, and sfsink sends all but its token requests to one
+ * host, so the smaller of the two limits caps the whole cache.
+ */
+static long
+idle_connection_cap(const struct transport_config *t)
+{
+	long per_host = (long)t->max_idle_conns_per_host;
+
+	if (per_host == 0)
+		per_host = sysconf(_SC_NPROCESSORS_ONLN) + 1;
+	if (t->max_idle_conns > 0 && t->max_idle_conns < per_host)
+		return (long)t->max_idle_conns;
+	return per_host;
+}
+
+static void
+set_multi_options(struct http *h)
+{
+	const struct transport_config *t = &h->cfg->http;
+
+	if (t->max_conns_per_host > 0)
+		curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+		    (long)t->max_conns_per_host);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, idle_connection_cap(t));
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+
+	h->read_buffer = clamp(t->read_buffer_size, READ_BUFFER_MIN,
+	    READ_BUFFER_MAX);
+	h->write_buffer = clamp(t->write_buffer_size, WRITE_BUFFER_MIN,
+	    WRITE_BUFFER_MAX);
+	if (h->read_buffer != t->read_buffer_size ||
+	    h->write_buffer != t->write_buffer_size)
+		log_debug(h->lg, "libcurl buffers: %ld bytes to read, %ld to "
+		    "write (read_buffer_size and write_buffer_size are clamped "
+		    "to libcurl's ranges)", h->read_buffer, h->write_buffer);
+}
+
+/*
+ * Load the client certificates, once, before the first request: like the
+ * network, the files are needed only once there is something to send.
+ * libcurl must use OpenSSL to take them.
+ */
+static int
+load_tls(struct http *h)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	char err[768];
+
+	if (h->tls != NULL || h->tls_failed)
+		return h->tls != NULL ? 0 : -1;
+	h->tls_failed = true;
+	if ((h->tls = tls_new(h->cfg, err, sizeof(err))) == NULL) {
+		log_error(h->lg, "%s", err);
+		return -1;
+	}
+	if (h->tls->n > 0 && (v->ssl_version == NULL ||
+	    strncmp(v->ssl_version, "OpenSSL", 7) != 0)) {
+		log_error(h->lg, "http.tls.client_certs needs libcurl built with "
+		    "OpenSSL, but this libcurl uses %s", v->ssl_version ?
+		    v->ssl_version : "no TLS library");
+		tls_free(h->tls);
+		h->tls = NULL;
+		return -1;
+	}
+	h->tls_failed = false;
+	return 0;
+}
 
 struct http *
 http_new(const struct http_config *cfg, const struct logger *lg)
@@ -42,17 +142,14 @@ http_new(const struct http_config *cfg, const struct logger *lg)
 	h->multi = curl_multi_init();
 	if (h->multi == NULL) {
 		log_error(lg, "cannot create a libcurl multi handle");
-		free(h);
+		http_free(h);
 		return NULL;
 	}
-
-	if (cfg->http.max_conns_per_host > 0)
-		curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		    (long)cfg->http.max_conns_per_host);
-	if (cfg->http.max_idle_conns > 0)
-		curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
-		    (long)cfg->http.max_idle_conns);
-	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	set_multi_options(h);
+	if (cfg->tls.enabled && cfg->tls.skip_cert_verify)
+		log_warn(lg, "http.tls.skip_cert_verify is true: the server's "
+		    "certificate and host name are not verified, so anyone on "
+		    "the network path can read and change the traffic");
 	return h;
 }
 
@@ -65,6 +162,7 @@ http_request_new(const char *method, const char *url)
 	req->url = xstrdup(url);
 	req->retry_after = -1;
 	buf_init(&req->response, 0);
+	buf_init(&req->response_headers, 0);
 	return req;
 }
 
@@ -77,6 +175,9 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	/* A short count makes libcurl end the transfer with CURLE_WRITE_ERROR. */
 	if (buf_append(&req->response, data, n) == -1) {
 		req->body_too_large = true;
+		snprintf(req->abort_reason, sizeof(req->abort_reason),
+		    "response body longer than http.http.max_response_body_bytes "
+		    "(%zu bytes); the response was cut", req->response.max);
 		return 0;
 	}
 	return n;
@@ -105,13 +206,39 @@ header_value(const char *line, size_t n, const char *name, char *dst,
 	return 1;
 }
 
+/* Note a status line: "HTTP/1.1 100 Continue" is not the response yet. */
+static void
+note_status_line(struct http_request *req, const char *line, size_t n)
+{
+	const char *sp;
+
+	if (n < 12 || strncmp(line, "HTTP/", 5) != 0)
+		return;
+	sp = memchr(line, ' ', n);
+	if (sp != NULL && sp + 1 < line + n && sp[1] != '1')
+		req->final_status = true;
+}
+
 static size_t
 on_header(char *line, size_t size, size_t nmemb, void *arg)
 {
 	struct http_request *req = arg;
+	const struct http_config *cfg = req->http->cfg;
 	size_t n = size * nmemb;
 	char value[64];
 
+	req->header_bytes += n;
+	if (req->header_bytes > (size_t)cfg->http.max_response_header_bytes) {
+		req->headers_too_large = true;
+		snprintf(req->abort_reason, sizeof(req->abort_reason),
+		    "response headers longer than "
+		    "http.http.max_response_header_bytes (%lld bytes)",
+		    (long long)cfg->http.max_response_header_bytes);
+		return 0;
+	}
+	note_status_line(req, line, n);
+	if (cfg->access_log && cfg->access_log_body_limit > 0)
+		buf_append(&req->response_headers, line, n);
 	header_value(line, n, "Sforce-Limit-Info", req->limit_info,
 	    sizeof(req->limit_info));
 	if (header_value(line, n, "Retry-After", value, sizeof(value))) {
@@ -122,6 +249,136 @@ on_header(char *line, size_t size, size_t nmemb, void *arg)
 			req->retry_after = s;
 	}
 	return n;
+}
+
+/* The timer that runs in one phase of a transfer. */
+struct timer {
+	int64_t start_ns;
+	int64_t limit_ns;	/* 0: this phase has no limit */
+	const char *what;	/* the phase, for the message */
+	const char *key;	/* the http key that sets the limit */
+};
+
+/*
+ * Before the request is written: the TCP connect from the moment the
+ * socket is opened, then the TLS handshake.  libcurl 7.88 reports its
+ * connect time only after the handshake, so getpeername() on the socket
+ * shows when TCP is up.  A transfer that waits for a connection of another one has
+ * no socket of its own and no timer.
+ */
+static void
+connect_timer(struct http_request *req, struct timer *t, int64_t now)
+{
+	const struct http_config *cfg = req->http->cfg;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	if (req->socket_ns == 0)
+		return;
+	if (req->connected_ns == 0 &&
+	    getpeername(req->socket, (struct sockaddr *)&peer, &len) == 0)
+		req->connected_ns = now;
+	if (req->connected_ns == 0) {
+		t->start_ns = req->socket_ns;
+		t->limit_ns = cfg->tcp.connect_timeout_ns;
+		t->what = "TCP connection not established";
+		t->key = "http.tcp.connect_timeout";
+	} else if (strncasecmp(req->url, "https:", 6) == 0) {
+		t->start_ns = req->connected_ns;
+		t->limit_ns = cfg->http.tls_handshake_timeout_ns;
+		t->what = "TLS handshake not finished";
+		t->key = "http.http.tls_handshake_timeout";
+	}
+}
+
+/*
+ * While the request body goes out over HTTP/2: bytes must keep moving.
+ * NOTE: no test stalls an HTTP/2 upload, because nginx and the fake org
+ * read request bodies at once.
+ */
+static void
+write_timer(struct http_request *req, struct timer *t, curl_off_t ulnow,
+    int64_t now)
+{
+	long version = 0;
+
+	if (ulnow != req->last_ulnow || req->write_ns == 0) {
+		req->last_ulnow = ulnow;
+		req->write_ns = now;
+	}
+	curl_easy_getinfo(req->easy, CURLINFO_HTTP_VERSION, &version);
+	if (version != CURL_HTTP_VERSION_2_0)
+		return;
+	t->start_ns = req->write_ns;
+	t->limit_ns = req->http->cfg->http.h2.write_byte_timeout_ns;
+	t->what = "no request bytes written";
+	t->key = "http.http.h2.write_byte_timeout";
+}
+
+/* The timer of the phase REQ is in at NOW. */
+static void
+current_timer(struct http_request *req, struct timer *t, curl_off_t ultotal,
+    curl_off_t ulnow, int64_t now)
+{
+	curl_off_t pretransfer_us = 0;
+
+	memset(t, 0, sizeof(*t));
+	curl_easy_getinfo(req->easy, CURLINFO_PRETRANSFER_TIME_T,
+	    &pretransfer_us);
+	if (pretransfer_us == 0) {
+		connect_timer(req, t, now);
+		return;
+	}
+	if (ultotal > 0 && ulnow < ultotal) {
+		write_timer(req, t, ulnow, now);
+		return;
+	}
+	if (req->sent_ns == 0)
+		req->sent_ns = now;
+	if (!req->final_status) {
+		t->start_ns = req->sent_ns;
+		t->limit_ns = req->http->cfg->http.response_header_timeout_ns;
+		t->what = "no response headers after the request was sent";
+		t->key = "http.http.response_header_timeout";
+	}
+}
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct http_request *req = arg;
+	int64_t now = clock_now_ns();
+	struct timer t;
+	char limit[32];
+
+	current_timer(req, &t, ultotal, ulnow, now);
+	req->deadline_ns = INT64_MAX;
+	if (t.limit_ns <= 0)
+		return 0;
+	if (now - t.start_ns < t.limit_ns) {
+		req->deadline_ns = t.start_ns + t.limit_ns;
+		return 0;
+	}
+	snprintf(req->abort_reason, sizeof(req->abort_reason),
+	    "%s within %s (%s)", t.what, t.key,
+	    duration_format(t.limit_ns, limit, sizeof(limit)));
+	return 1;	/* libcurl ends the transfer: CURLE_ABORTED_BY_CALLBACK */
+}
+
+/* Open the socket of a new connection for REQ, noting when and which. */
+static curl_socket_t
+on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct http_request *req = arg;
+	curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+
+	if (fd != CURL_SOCKET_BAD && purpose == CURLSOCKTYPE_IPCXN) {
+		req->socket = fd;
+		req->socket_ns = clock_now_ns();
+		req->connected_ns = 0;
+	}
+	return fd;
 }
 
 /* Socket options libcurl 7.88 has no setting for. */
@@ -145,12 +402,18 @@ on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+/*
+ * Server verification and the OpenSSL callback.  Client certificates are
+ * not given to libcurl: the callback chooses among them (see tls.h).
+ */
 static void
-set_tls_options(CURL *easy, const struct http_config *cfg)
+set_tls_options(CURL *easy, const struct http *h)
 {
-	const struct client_cert *cc;
+	const struct http_config *cfg = h->cfg;
 	struct curl_blob blob;
 
+	curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, tls_setup_ctx);
+	curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, h->tls);
 	if (!cfg->tls.enabled)
 		return;
 	if (cfg->tls.skip_cert_verify) {
@@ -165,42 +428,36 @@ set_tls_options(CURL *easy, const struct http_config *cfg)
 	}
 	if (cfg->tls.root_cas_file != NULL)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, cfg->tls.root_cas_file);
-	if (cfg->tls.n_client_certs == 0)
-		return;
-
-	/* libcurl presents one client certificate: the first configured. */
-	cc = &cfg->tls.client_certs[0];
-	if (cc->cert_file != NULL) {
-		curl_easy_setopt(easy, CURLOPT_SSLCERT, cc->cert_file);
-		curl_easy_setopt(easy, CURLOPT_SSLKEY, cc->key_file);
-	} else {
-		blob.data = cc->cert;
-		blob.len = strlen(cc->cert);
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
-		blob.data = cc->key;
-		blob.len = strlen(cc->key);
-		curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
-	}
-	curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
-	if (cc->password != NULL)
-		curl_easy_setopt(easy, CURLOPT_KEYPASSWD, cc->password);
 }
 
+/*
+ * libcurl's connect timeout covers the TCP connect and the TLS handshake
+ * together, so it gets their sum; on_progress() bounds each on its own.
+ */
 static void
-set_transport_options(CURL *easy, const struct http_config *cfg)
+set_timeouts(CURL *easy, const struct http_config *cfg)
 {
-	const struct transport_config *t = &cfg->http;
+	int64_t connect = cfg->tcp.connect_timeout_ns;
+	int64_t handshake = cfg->http.tls_handshake_timeout_ns;
 
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
 	    (long)(cfg->timeout_ns / NS_PER_MS));
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(cfg->tcp.connect_timeout_ns / NS_PER_MS));
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect > 0 &&
+	    handshake > 0 ? (long)((connect + handshake) / NS_PER_MS) : 0L);
+	curl_easy_setopt(easy, CURLOPT_EXPECT_100_TIMEOUT_MS,
+	    (long)(cfg->http.expect_continue_timeout_ns / NS_PER_MS));
+}
+
+static void
+set_connection_options(CURL *easy, const struct http *h)
+{
+	const struct http_config *cfg = h->cfg;
+	const struct transport_config *t = &cfg->http;
+
 	curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, cfg->disable_http2 ?
 	    (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
 	if (cfg->proxy_url != NULL)
 		curl_easy_setopt(easy, CURLOPT_PROXY, cfg->proxy_url);
-
 	if (cfg->tcp.keep_alive_idle_ns >= 0) {
 		curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE,
@@ -218,9 +475,24 @@ set_transport_options(CURL *easy, const struct http_config *cfg)
 	if (t->idle_conn_timeout_ns > 0)
 		curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN,
 		    (long)(t->idle_conn_timeout_ns / NS_PER_S));
-	curl_easy_setopt(easy, CURLOPT_EXPECT_100_TIMEOUT_MS,
-	    (long)(t->expect_continue_timeout_ns / NS_PER_MS));
-	set_tls_options(easy, cfg);
+	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, h->read_buffer);
+	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, h->write_buffer);
+}
+
+static void
+set_callbacks(CURL *easy, struct http_request *req)
+{
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, req);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, req);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 }
 
 static struct curl_slist *
@@ -246,36 +518,79 @@ build_headers(const struct http_request *req)
 	return list;
 }
 
-int
-http_start(struct http *h, struct http_request *req)
+/* Forget the outcome of an earlier attempt of REQ. */
+static void
+reset_request(struct http *h, struct http_request *req)
 {
-	CURL *easy = curl_easy_init();
-
-	if (easy == NULL) {
-		log_error(h->lg, "cannot create a libcurl handle");
-		return -1;
-	}
-	req->easy = easy;
 	req->http = h;
 	req->status = 0;
 	req->result = CURLE_OK;
 	req->maybe_sent = false;
 	req->body_too_large = false;
+	req->headers_too_large = false;
 	req->retry_after = -1;
 	req->limit_info[0] = '\0';
 	req->errbuf[0] = '\0';
+	req->abort_reason[0] = '\0';
+	req->http_version = 0;
+	req->header_bytes = 0;
+	req->final_status = false;
+	req->socket = CURL_SOCKET_BAD;
+	req->socket_ns = 0;
+	req->connected_ns = 0;
+	req->sent_ns = 0;
+	req->write_ns = 0;
+	req->last_ulnow = 0;
+	req->deadline_ns = INT64_MAX;
 	buf_free(&req->response);
 	buf_init(&req->response, (size_t)h->cfg->http.max_response_body_bytes);
+	buf_free(&req->response_headers);
+	buf_init(&req->response_headers,
+	    (size_t)h->cfg->access_log_body_limit);
+}
+
+static void
+link_request(struct http *h, struct http_request *req)
+{
+	req->prev = NULL;
+	req->next = h->active;
+	if (h->active != NULL)
+		h->active->prev = req;
+	h->active = req;
+	h->running++;
+}
+
+static void
+unlink_request(struct http *h, struct http_request *req)
+{
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		h->active = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
+	h->running--;
+}
+
+int
+http_start(struct http *h, struct http_request *req)
+{
+	CURL *easy;
+
+	if (load_tls(h) == -1)
+		return -1;
+	if ((easy = curl_easy_init()) == NULL) {
+		log_error(h->lg, "cannot create a libcurl handle");
+		return -1;
+	}
+	req->easy = easy;
+	reset_request(h, req);
 
 	curl_easy_setopt(easy, CURLOPT_URL, req->url);
-	curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->errbuf);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "sfsink/" PACKAGE_VERSION);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
-	curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+	set_callbacks(easy, req);
 	if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body != NULL) {
@@ -283,7 +598,9 @@ http_start(struct http *h, struct http_request *req)
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)req->body_len);
 	}
-	set_transport_options(easy, h->cfg);
+	set_timeouts(easy, h->cfg);
+	set_connection_options(easy, h);
+	set_tls_options(easy, h);
 
 	/*
 	 * libcurl silently sends a request again when a reused connection
@@ -302,7 +619,7 @@ http_start(struct http *h, struct http_request *req)
 		req->easy = NULL;
 		return -1;
 	}
-	h->running++;
+	link_request(h, req);
 	return 0;
 }
 
@@ -312,6 +629,23 @@ http_running(const struct http *h)
 	return h->running;
 }
 
+/* Milliseconds until the earliest timer of a running request, or LIMIT. */
+static int
+until_deadline(const struct http *h, int limit)
+{
+	const struct http_request *req;
+	int64_t due = INT64_MAX, now, ms;
+
+	for (req = h->active; req != NULL; req = req->next)
+		if (req->deadline_ns < due)
+			due = req->deadline_ns;
+	if (due == INT64_MAX)
+		return limit;
+	now = clock_now_ns();
+	ms = due <= now ? 0 : (due - now + NS_PER_MS - 1) / NS_PER_MS;
+	return ms < limit ? (int)ms : limit;
+}
+
 int
 http_wait(struct http *h, int fd, int timeout_ms, bool *fd_ready)
 {
@@ -319,6 +653,7 @@ http_wait(struct http *h, int fd, int timeout_ms, bool *fd_ready)
 	int numfds;
 
 	*fd_ready = false;
+	timeout_ms = until_deadline(h, timeout_ms);
 	if (curl_multi_poll(h->multi, fd == -1 ? NULL : &extra,
 	    fd == -1 ? 0 : 1, timeout_ms, &numfds) != CURLM_OK)
 		return -1;
@@ -354,18 +689,6 @@ transfer_maybe_sent(CURL *easy, CURLcode result)
 }
 
 static void
-access_log(struct http *h, const struct http_request *req)
-{
-	if (!h->cfg->access_log || !log_enabled(h->lg, h->cfg->access_log_level))
-		return;
-	log_msg(h->lg, h->cfg->access_log_level,
-	    "%s %s -> %ld (%.3fs, %zu bytes out, %zu bytes in)%s%s",
-	    req->method, req->url, req->status, req->seconds, req->body_len,
-	    req->response.len, req->result == CURLE_OK ? "" : ": ",
-	    req->result == CURLE_OK ? "" : http_request_error(req));
-}
-
-static void
 finish(struct http *h, CURL *easy, CURLcode result)
 {
 	struct http_request *req = NULL;
@@ -374,6 +697,7 @@ finish(struct http *h, CURL *easy, CURLcode result)
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->status);
 	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &seconds);
+	curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &req->http_version);
 	req->seconds = seconds;
 	req->result = result;
 	req->maybe_sent = result == CURLE_OK || transfer_maybe_sent(easy, result);
@@ -385,9 +709,9 @@ finish(struct http *h, CURL *easy, CURLcode result)
 	curl_slist_free_all(req->headers);
 	req->headers = NULL;
 	req->easy = NULL;
-	h->running--;
+	unlink_request(h, req);
 
-	access_log(h, req);
+	accesslog_write(h->lg, h->cfg, req);
 	req->done(req, req->arg);
 }
 
@@ -409,8 +733,8 @@ http_perform(struct http *h)
 const char *
 http_request_error(const struct http_request *req)
 {
-	if (req->body_too_large)
-		return "response body larger than http.http.max_response_body_bytes";
+	if (req->abort_reason[0] != '\0')
+		return req->abort_reason;
 	if (req->errbuf[0] != '\0')
 		return req->errbuf;
 	return curl_easy_strerror(req->result);
@@ -424,13 +748,14 @@ http_request_free(struct http_request *req)
 	if (req->easy != NULL) {
 		curl_multi_remove_handle(req->http->multi, req->easy);
 		curl_easy_cleanup(req->easy);
-		req->http->running--;
+		unlink_request(req->http, req);
 	}
 	curl_slist_free_all(req->headers);
 	free(req->url);
 	free(req->body);
 	free(req->authorization);
 	buf_free(&req->response);
+	buf_free(&req->response_headers);
 	free(req);
 }
 
@@ -439,7 +764,9 @@ http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
-	curl_multi_cleanup(h->multi);
+	if (h->multi != NULL)
+		curl_multi_cleanup(h->multi);
+	tls_free(h->tls);
 	curl_global_cleanup();
 	free(h);
 }

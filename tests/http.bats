@@ -1,0 +1,343 @@
+#!/usr/bin/env bats
+# The http block against the local fake org and a real proxy: rate limit,
+# back-off, size limits, timeouts, safe retries and the access log.
+
+load helpers
+load peers
+
+COLLECTIONS='^/services/data/v[0-9.]+/composite/sobjects'
+
+setup() {
+	fake_start
+}
+
+teardown() {
+	peers_teardown
+}
+
+# A config for upserts of accounts, with HTTP lines under `http:`.
+upsert_config() {
+	write_config "http:
+$1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+}
+
+insert_config() {
+	write_config "http:
+$1" <<-YAML
+	  - topic: contacts
+	    sobject: Contact
+	    operation: insert
+	YAML
+}
+
+collections_requests() {
+	fake_requests "$COLLECTIONS"
+}
+
+# Seconds between request I and request J of the JSON list on stdin.
+gap() {
+	jq --argjson i "$1" --argjson j "$2" '.[$j].time - .[$i].time'
+}
+
+FAST_BACKOFF='  backoff:
+    initial_interval: 10ms
+    max_interval: 50ms'
+
+@test "tps_limit spaces every request" {
+	# bulk_batch_size 1 makes one request per record, max_in_flight lets
+	# them all go at once, so only the limit keeps them apart.
+	cfg=$(write_config "bulk_batch_size: 1
+max_in_flight: 10
+http:
+  tps_limit: 5
+  tps_burst: 1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	)
+	gen_accounts accounts 6 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	all=$(fake_requests '^/services/')
+	[ "$(jq length <<<"$all")" -eq 7 ]
+	# One token at a time, 5 a second: 0.2 s between any two requests.
+	for i in 1 2 3 4 5 6; do
+		[ "$(gap $((i - 1)) "$i" <<<"$all" | jq '. >= 0.18')" = true ]
+	done
+	[ "$(gap 0 6 <<<"$all" | jq '. >= 1.15')" = true ]
+}
+
+@test "tps_burst lets a burst through" {
+	cfg=$(write_config "bulk_batch_size: 1
+max_in_flight: 10
+http:
+  tps_limit: 2
+  tps_burst: 4" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	)
+	gen_accounts accounts 5 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	all=$(fake_requests '^/services/')
+	# The token request and three calls use the burst of 4; the next two
+	# wait 0.5 s each.
+	[ "$(gap 0 3 <<<"$all" | jq '. < 0.4')" = true ]
+	[ "$(gap 3 4 <<<"$all" | jq '. >= 0.45')" = true ]
+	[ "$(gap 4 5 <<<"$all" | jq '. >= 0.45')" = true ]
+}
+
+@test "429 waits for Retry-After" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 429, "headers": {"Retry-After": "1"}, "body": [{"message": "slow down", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]}]'
+	run_sfsink -v -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	reqs=$(collections_requests)
+	[ "$(jq -c '[.[].status]' <<<"$reqs")" = '[429,200]' ]
+	# Retry-After (1 s) wins over initial_interval (10 ms).
+	[ "$(gap 0 1 <<<"$reqs" | jq '. >= 0.95')" = true ]
+	grep -q 'HTTP 429; retry 1 of 3 in 1.0s' "$ERR"
+}
+
+@test "503 retries end in failed" {
+	cfg=$(upsert_config "$FAST_BACKOFF
+    max_retries: 2")
+	gen_accounts accounts 3 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "times": -1, "action": "respond", "status": 503, "body": [{"message": "Server is down for maintenance", "errorCode": "SERVER_UNAVAILABLE"}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 3 ]
+	[ "$(jq -c '[.status, .errors[0].code, .errors[0].message]' "$OUT" | sort -u)" = '["failed","SERVER_UNAVAILABLE","Server is down for maintenance"]' ]
+}
+
+@test "concurrent request limit is retried" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "times": 2, "action": "respond", "status": 403, "body": [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq -c '[.[].status]')" = '[403,403,200]' ]
+	[ "$(fake GET /__fake/records/Account | jq length)" -eq 2 ]
+}
+
+@test "daily limit is not retried" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 403, "body": [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 3 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 1 ]
+	[ "$(jq -r .status "$OUT" | sort -u)" = not_processed ]
+	grep -q "daily API request limit is exceeded" "$ERR"
+}
+
+@test "usage near the daily limit warns once" {
+	fake POST /__fake/config '{"api_limit": 100, "api_usage": 95}' >/dev/null
+	cfg=$(write_config "bulk_batch_size: 1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(grep -c 'warning: the org has used 9[67] of its 100 daily API requests' "$ERR")" -eq 1 ]
+}
+
+@test "500 is retried for upsert only" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "method": "PATCH", "action": "respond", "status": 500, "body": [{"message": "An unexpected error occurred", "errorCode": "UNKNOWN_EXCEPTION"}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq -c '[.[].status]')" = '[500,200]' ]
+
+	cfg=$(insert_config "$FAST_BACKOFF")
+	echo '{"topic":"contacts","data":{"LastName":"Once"}}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "method": "POST", "action": "respond", "status": 500, "body": [{"message": "An unexpected error occurred", "errorCode": "UNKNOWN_EXCEPTION"}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests "$COLLECTIONS" | jq '[.[] | select(.method == "POST")] | length')" -eq 1 ]
+	[ "$(jq -c '[.status, .errors[0].code]' "$OUT")" = '["unknown","UNKNOWN_EXCEPTION"]' ]
+}
+
+@test "connection dropped before the work" {
+	# An insert that may have arrived is never sent again.
+	cfg=$(insert_config "$FAST_BACKOFF")
+	echo '{"topic":"contacts","data":{"LastName":"Once"}}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "drop"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 1 ]
+	[ "$(jq -c '[.status, .errors[0].code]' "$OUT")" = '["unknown","CONNECTION_LOST"]' ]
+	[[ "$(jq -r '.errors[0].message' "$OUT")" == *"may or may not have been written"* ]]
+
+	# An upsert is sent again and succeeds.
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects/Account", "action": "drop"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests 'composite/sobjects/Account' | jq -c '[.[].status]')" = '[null,200]' ]
+}
+
+@test "token request is retried" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "oauth2/token", "action": "drop"}, {"path": "oauth2/token", "skip": 1, "action": "respond", "status": 503, "body": "unavailable"}]'
+	run_sfsink -v -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests 'oauth2/token' | jq -c '[.[].status]')" = '[null,503,200]' ]
+	[ "$(grep -c 'token request to .*; retry [12] of 3' "$ERR")" -eq 2 ]
+}
+
+@test "max_retries exhausted on the token request" {
+	cfg=$(upsert_config "$FAST_BACKOFF
+    max_retries: 1")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "oauth2/token", "times": -1, "action": "respond", "status": 503, "body": "unavailable"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 3 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests 'oauth2/token' | jq length)" -eq 2 ]
+	[ "$(jq -r .status "$OUT" | sort -u)" = not_processed ]
+	grep -q 'token request to .* failed with HTTP 503: unavailable' "$ERR"
+}
+
+@test "long response body is cut with a clear error" {
+	cfg=$(upsert_config "$FAST_BACKOFF
+  http:
+    max_response_body_bytes: 1000")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	body=$(printf '%02000d' 0)
+	fake_faults "[{\"path\": \"composite/sobjects\", \"action\": \"respond\", \"status\": 200, \"body\": \"$body\"}]"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	# The same answer would come again, so it is not retried.
+	[ "$(collections_requests | jq length)" -eq 1 ]
+	[ "$(jq -r .status "$OUT")" = unknown ]
+	[[ "$(jq -r '.errors[0].message' "$OUT")" == *"response body longer than http.http.max_response_body_bytes (1000 bytes); the response was cut"* ]]
+}
+
+@test "long response headers fail the request" {
+	cfg=$(upsert_config "$FAST_BACKOFF
+  http:
+    max_response_header_bytes: 2048")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	big=$(printf 'x%.0s' $(seq 1 3000))
+	fake_faults "[{\"path\": \"composite/sobjects\", \"action\": \"respond\", \"status\": 200, \"headers\": {\"X-Padding\": \"$big\"}, \"body\": []}]"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 1 ]
+	[[ "$(jq -r '.errors[0].message' "$OUT")" == *"response headers longer than http.http.max_response_header_bytes (2048 bytes)"* ]]
+}
+
+@test "response_header_timeout ends a slow answer" {
+	cfg=$(upsert_config "$FAST_BACKOFF
+  timeout: 10s
+  http:
+    response_header_timeout: 300ms")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "delay", "seconds": 2}]'
+	start=$(date +%s.%N)
+	run_sfsink -v -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	end=$(date +%s.%N)
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	grep -q 'no response headers after the request was sent within http.http.response_header_timeout (300ms); retry 1 of 3' "$ERR"
+	[ "$(collections_requests | jq length)" -eq 2 ]
+	# sfsink did not wait for the 2 s answer.
+	awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 1.8) }'
+}
+
+@test "timeout bounds the whole request" {
+	cfg=$(insert_config "$FAST_BACKOFF
+  timeout: 300ms")
+	echo '{"topic":"contacts","data":{"LastName":"Slow"}}' >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "delay", "seconds": 2}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r .status "$OUT")" = unknown ]
+	[[ "$(jq -r '.errors[0].message' "$OUT")" == *"timed out after 30"*" milliseconds"* ]]
+}
+
+@test "proxy_url carries plain HTTP" {
+	require_programs tinyproxy
+	tinyproxy_start
+	cfg=$(upsert_config "  proxy_url: $PROXY_URL")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	grep -q "Request (file descriptor [0-9]*): POST $FAKE_URL/services/oauth2/token" "$PROXY_LOG"
+	grep -q "Request (file descriptor [0-9]*): PATCH $FAKE_URL/services/data/v65.0/composite/sobjects/Account/External_Id__c" "$PROXY_LOG"
+	# The fake saw the requests arrive through the proxy.
+	[ "$(fake_requests "$COLLECTIONS" | jq length)" -eq 1 ]
+}
+
+@test "access log redacts every secret" {
+	cfg=$(upsert_config "  access_log_level: TRACE
+  access_log_body_limit: 1000000")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "expire_token"}]'
+	run_sfsink -vvv -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	# Bodies and headers are there ...
+	grep -q 'trace: > body: grant_type=client_credentials&client_id=sfsink-demo&client_secret=\[redacted\]' "$ERR"
+	grep -q 'trace: < body: {"access_token":"\[redacted\]"' "$ERR"
+	grep -q 'trace: > Authorization: \[redacted\]' "$ERR"
+	grep -q 'trace: < Sforce-Limit-Info: api-usage=' "$ERR"
+	grep -q '"External_Id__c":"ACC-2"' "$ERR"
+	# ... and no secret is.
+	! grep -q 'sfsink-demo-secret' "$ERR"
+	tokens=$(fake_requests '^/services/data' | jq -r '.[].headers.Authorization // empty' | sed 's/^Bearer //' | sort -u)
+	[ "$(wc -l <<<"$tokens")" -eq 2 ]
+	for token in $tokens; do
+		! grep -qF "$token" "$ERR"
+	done
+}
+
+@test "access log cuts bodies at the limit" {
+	# The limit ends the token request's body in the middle of the secret.
+	prefix='grant_type=client_credentials&client_id=sfsink-demo&client_secret='
+	cfg=$(upsert_config "  access_log_level: DEBUG
+  access_log_body_limit: $((${#prefix} + 6))")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -vv -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	grep -qx "sfsink: debug: > body: ${prefix}\[redacted\]" "$ERR"
+	grep -qx 'sfsink: debug: > body: \[12 more bytes not logged\]' "$ERR"
+	grep -q '^sfsink: debug: > body: {"allOrNone":false,"records":\[{"attributes"' "$ERR"
+	[ "$(grep -c '^sfsink: debug: > body: \[[0-9]* more bytes not logged\]$' "$ERR")" -eq 2 ]
+	! grep -q 'client_secret=sfsink' "$ERR"
+}
