@@ -80,7 +80,7 @@ take_ready(struct batcher *b, enum write_mode mode)
 	struct chunk **pp, *c;
 
 	for (pp = &b->ready; (c = *pp) != NULL; pp = &c->next) {
-		if (c->map->mode != mode)
+		if (c->mode != mode)
 			continue;
 		*pp = c->next;
 		c->next = NULL;
@@ -116,6 +116,19 @@ hold_busy(struct batcher *b, struct chunk *c)
 	c->n = kept;
 }
 
+/* How many held records of Q take_held() would take now. */
+static size_t
+count_held(const struct topic_queue *q)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < q->n_held && n < q->limit; i++) {
+		if (keyorder_ready(q->held[i]))
+			n++;
+	}
+	return n;
+}
+
 /* A chunk of the held records of Q whose key is free, or NULL. */
 static struct chunk *
 take_held(struct topic_queue *q)
@@ -148,7 +161,7 @@ take_due(struct batcher *b, enum write_mode mode, int64_t now, bool flush_all)
 	for (i = 0; c == NULL && i < b->n_queues; i++) {
 		struct topic_queue *q = &b->queues[i];
 
-		if (q->n == 0 || q->map->mode != mode)
+		if (q->n == 0 || chunk_mode(q->map, q->n) != mode)
 			continue;
 		if (flush_all || now - q->oldest_ns >= b->period_ns)
 			c = take_queue(q);
@@ -164,7 +177,8 @@ batcher_take(struct batcher *b, enum write_mode mode, int64_t now,
 	size_t i;
 
 	for (i = 0; i < b->n_queues; i++) {
-		if (b->queues[i].map->mode != mode || b->queues[i].n_held == 0)
+		if (b->queues[i].n_held == 0 ||
+		    chunk_mode(b->queues[i].map, count_held(&b->queues[i])) != mode)
 			continue;
 		c = take_held(&b->queues[i]);
 		if (c != NULL) {
@@ -250,12 +264,21 @@ batcher_free(struct batcher *b)
 	b->n_queues = 0;
 }
 
+enum write_mode
+chunk_mode(const struct mapping *map, size_t n)
+{
+	if (map->mode != MODE_AUTO)
+		return map->mode;
+	return (int64_t)n >= map->bulk_threshold ? MODE_BULK : MODE_REALTIME;
+}
+
 struct chunk *
 chunk_new(const struct mapping *map, struct record **recs, size_t n)
 {
 	struct chunk *c = xcalloc(1, sizeof(*c));
 
 	c->map = map;
+	c->mode = chunk_mode(map, n);
 	c->recs = recs;
 	c->n = n;
 	return c;

@@ -5,7 +5,9 @@
  * when batch_period has passed since its oldest record, or when the caller
  * flushes everything at the end of input.  A realtime queue takes at most
  * 200 records (the sObject Collections maximum), or bulk_batch_size when
- * that is smaller; a bulk queue takes bulk_batch_size records.  A full
+ * that is smaller; a bulk or auto queue takes bulk_batch_size records.
+ * A chunk of an auto mapping goes through Bulk API 2.0 when it holds at
+ * least bulk_threshold records and through sObject Collections otherwise.  A full
  * queue becomes a ready chunk at once and the queue starts again; the
  * caller stops reading while chunks are ready and not yet taken
  * (batcher_full()), which bounds memory by what one read brings in.
@@ -25,6 +27,7 @@
 /* Records of one mapping, sent together; owns the records. */
 struct chunk {
 	const struct mapping *map;
+	enum write_mode mode;	/* how it is sent: realtime or bulk, never auto */
 	struct record **recs;
 	size_t n;
 	struct chunk *next;	/* free for the owner's lists */
@@ -77,6 +80,9 @@ struct chunk *batcher_take_any(struct batcher *b);
 int batcher_full(const struct batcher *b);
 
 void batcher_free(struct batcher *b);
+
+/* How a chunk of N records of MAP is sent: MODE_REALTIME or MODE_BULK. */
+enum write_mode chunk_mode(const struct mapping *map, size_t n);
 
 /* A chunk of the N records in RECS, whose array it takes over. */
 struct chunk *chunk_new(const struct mapping *map, struct record **recs,

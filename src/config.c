@@ -334,6 +334,7 @@ static const struct key mapping_keys[] = {
 	STR("external_id_field", MP(external_id_field), NULL, 0,
 	    check_api_name),
 	BOOL("all_or_none", MP(all_or_none), "false"),
+	INT("bulk_threshold", MP(bulk_threshold), "1000", 1, 10000000, NULL),
 };
 static const struct block mapping_block = {
 	.keys = mapping_keys, .nkeys = NKEYS(mapping_keys),
@@ -902,9 +903,11 @@ conv_mode(struct loader *ld, const struct site *at, const char *val,
 		m->mode = MODE_REALTIME;
 	else if (strcmp(val, "bulk") == 0)
 		m->mode = MODE_BULK;
+	else if (strcmp(val, "auto") == 0)
+		m->mode = MODE_AUTO;
 	else
-		cfg_error(ld, at, "invalid value \"%s\"; expected realtime or "
-		    "bulk", quote(q, sizeof(q), val));
+		cfg_error(ld, at, "invalid value \"%s\"; expected realtime, "
+		    "bulk or auto", quote(q, sizeof(q), val));
 }
 
 static void
@@ -1369,6 +1372,10 @@ check_mapping(struct loader *ld, const struct site *at, void *base,
 	s.line = key_line(b, seen, "all_or_none", at->line);
 	if (m->all_or_none && m->mode == MODE_BULK)
 		cfg_warn(ld, &s, "has no effect in bulk mode");
+	child_path(path, sizeof(path), at->path, "bulk_threshold");
+	s.line = key_line(b, seen, "bulk_threshold", 0);
+	if (s.line > 0 && m->mode != MODE_AUTO)
+		cfg_warn(ld, &s, "ignored; only mode: auto uses it");
 }
 
 static void
@@ -1878,7 +1885,15 @@ operation_name(enum operation op)
 const char *
 write_mode_name(enum write_mode mode)
 {
-	return mode == MODE_BULK ? "bulk" : "realtime";
+	switch (mode) {
+	case MODE_BULK:
+		return "bulk";
+	case MODE_AUTO:
+		return "auto";
+	case MODE_REALTIME:
+		break;
+	}
+	return "realtime";
 }
 
 const char *

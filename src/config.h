@@ -33,6 +33,7 @@ enum operation {
 enum write_mode {
 	MODE_REALTIME,
 	MODE_BULK,
+	MODE_AUTO,		/* per chunk: bulk from bulk_threshold records on */
 };
 
 struct mapping {
@@ -42,6 +43,7 @@ struct mapping {
 	enum write_mode mode;
 	char *external_id_field;	/* NULL when not set */
 	bool all_or_none;
+	int64_t bulk_threshold;		/* MODE_AUTO: records that make a chunk bulk */
 	int line;			/* line of the entry in the file */
 };
 

@@ -457,16 +457,16 @@ send_next(struct realtime_job *job)
 }
 
 void
-realtime_build(struct sink *s, struct chunk *chunk, const char **method,
-    char **path, char **body, size_t *body_len)
+realtime_build(struct sink *s, struct chunk *chunk, size_t first, size_t n,
+    const char **method, char **path, char **body, size_t *body_len)
 {
 	struct realtime_job job;
 
 	memset(&job, 0, sizeof(job));
 	job.sink = s;
 	job.chunk = chunk;
-	job.current.recs = chunk->recs;
-	job.current.n = chunk->n;
+	job.current.recs = chunk->recs + first;
+	job.current.n = n;
 
 	*path = build_path(&job, method);
 	*body = NULL;
@@ -480,9 +480,24 @@ void
 realtime_send(struct sink *s, struct chunk *chunk)
 {
 	struct realtime_job *job = xcalloc(1, sizeof(*job));
+	size_t start;
 
 	job->sink = s;
 	job->chunk = chunk;
-	push_part(job, chunk->recs, chunk->n, 0);
+
+	/*
+	 * An auto-mode chunk may hold more than one request's worth: its
+	 * parts go out one after the other, first records first.
+	 */
+	start = chunk->n - (chunk->n - 1) % COLLECTIONS_MAX_RECORDS - 1;
+	for (;;) {
+		size_t n = chunk->n - start < COLLECTIONS_MAX_RECORDS ?
+		    chunk->n - start : COLLECTIONS_MAX_RECORDS;
+
+		push_part(job, chunk->recs + start, n, 0);
+		if (start == 0)
+			break;
+		start -= COLLECTIONS_MAX_RECORDS;
+	}
 	send_next(job);
 }

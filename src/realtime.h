@@ -1,7 +1,7 @@
 /*
  * realtime.h - writes through the sObject Collections REST API.
  *
- * A chunk of at most 200 records becomes one request: POST
+ * Every 200 records of a chunk become one request: POST
  * composite/sobjects (insert), PATCH composite/sobjects (update), PATCH
  * composite/sobjects/{SObject}/{external_id_field} (upsert) or DELETE
  * composite/sobjects?ids=... (delete).  Each record carries
@@ -18,12 +18,13 @@
 #include "sink.h"
 
 /*
- * Build the one request for all of CHUNK without sending it, for
- * --dry-run: *PATH (from the instance URL) and *BODY (NULL for delete)
- * are the caller's to free.
+ * Build the request for the N records of CHUNK from FIRST on (at most
+ * 200) without sending it, for --dry-run: *PATH (from the instance URL)
+ * and *BODY (NULL for delete) are the caller's to free.
  */
-void realtime_build(struct sink *s, struct chunk *chunk, const char **method,
-    char **path, char **body, size_t *body_len);
+void realtime_build(struct sink *s, struct chunk *chunk, size_t first,
+    size_t n, const char **method, char **path, char **body,
+    size_t *body_len);
 
 /* Send CHUNK; it comes back through sink_chunk_done() with all results written. */
 void realtime_send(struct sink *s, struct chunk *chunk);

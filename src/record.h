@@ -22,6 +22,7 @@ struct record {
 	long line;			/* 1-based physical line */
 	char *topic;			/* NULL when the line had none */
 	const struct mapping *map;	/* NULL until routed */
+	enum write_mode mode;		/* map's mode; once sent, the mode used */
 	char *data;			/* original text of the data object */
 	size_t data_len;
 	char *key;	/* Id (update, delete) or external ID value (upsert) */

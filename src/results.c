@@ -79,7 +79,7 @@ begin_line(struct buf *b, struct record *rec, enum result_status status)
 	if (rec->map != NULL) {
 		put_string(b, "sobject", rec->map->sobject);
 		put_string(b, "operation", operation_name(rec->map->operation));
-		put_string(b, "mode", write_mode_name(rec->map->mode));
+		put_string(b, "mode", write_mode_name(rec->mode));
 	}
 	put_string(b, "status", status_names[status]);
 }

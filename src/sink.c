@@ -53,6 +53,16 @@ reject(struct sink *s, struct record *rec, const char *code, const char *msg)
 	record_free(rec);
 }
 
+/* Find REC's mapping by its topic; NULL when there is none. */
+static const struct mapping *
+route(struct sink *s, struct record *rec)
+{
+	rec->map = config_find_mapping(s->cfg, rec->topic);
+	if (rec->map != NULL)
+		rec->mode = rec->map->mode;
+	return rec->map;
+}
+
 /* Route one input line: reject it now, or queue it for its topic. */
 static void
 on_line(void *arg, const char *source, long lineno, const char *line,
@@ -77,13 +87,12 @@ on_line(void *arg, const char *source, long lineno, const char *line,
 	}
 	if (envelope_parse(line, len, rec, &code, msg, sizeof(msg)) == -1) {
 		if (rec->topic != NULL)
-			rec->map = config_find_mapping(s->cfg, rec->topic);
+			route(s, rec);
 		reject(s, rec, code, msg);
 		return;
 	}
 
-	rec->map = config_find_mapping(s->cfg, rec->topic);
-	if (rec->map == NULL) {
+	if (route(s, rec) == NULL) {
 		snprintf(msg, sizeof(msg), "topic \"%.200s\" has no entry in "
 		    "topic_mappings; add one to load it", rec->topic);
 		reject(s, rec, "UNKNOWN_TOPIC", msg);
@@ -152,15 +161,15 @@ sink_write_dry_run(struct sink *s, const char *topic, const char *ext,
 	return file;
 }
 
-/* --dry-run: write the Collections request CHUNK would make. */
+/* --dry-run: write the Collections request for N records of CHUNK from FIRST. */
 static void
-write_dry_run(struct sink *s, struct chunk *chunk)
+write_dry_run_part(struct sink *s, struct chunk *chunk, size_t first, size_t n)
 {
 	const char *method = NULL;
 	char *path, *body, *file;
 	size_t body_len, i;
 
-	realtime_build(s, chunk, &method, &path, &body, &body_len);
+	realtime_build(s, chunk, first, n, &method, &path, &body, &body_len);
 	if (body == NULL) {
 		/* A delete has no body: its Ids are in the URL. */
 		body = xasprintf("%s %s\n", method, path);
@@ -170,14 +179,27 @@ write_dry_run(struct sink *s, struct chunk *chunk)
 	    "json" : "txt", body, body_len);
 	if (file != NULL)
 		log_info(s->lg, "dry run: %s %s (%zu records) -> %s", method,
-		    path, chunk->n, file);
-	for (i = 0; i < chunk->n; i++)
+		    path, n, file);
+	for (i = first; i < first + n; i++)
 		results_error(&s->results, chunk->recs[i], RESULT_NOT_PROCESSED,
 		    "DRY_RUN", "dry run: nothing was sent; the request is in %s",
 		    file ? file : "no file");
 	free(path);
 	free(body);
 	free(file);
+}
+
+/* --dry-run: write the Collections requests CHUNK would make. */
+static void
+write_dry_run(struct sink *s, struct chunk *chunk)
+{
+	size_t first, n;
+
+	for (first = 0; first < chunk->n; first += n) {
+		n = chunk->n - first < COLLECTIONS_MAX_RECORDS ?
+		    chunk->n - first : COLLECTIONS_MAX_RECORDS;
+		write_dry_run_part(s, chunk, first, n);
+	}
 	release_chunk(s, chunk);
 }
 
@@ -185,9 +207,12 @@ static void
 send_chunk(struct sink *s, struct chunk *chunk)
 {
 	bool dry_run = s->opts.dry_run_dir != NULL;
+	size_t i;
 
 	s->records_sent += chunk->n;
-	if (dry_run && !s->stopping && chunk->map->mode == MODE_REALTIME) {
+	for (i = 0; i < chunk->n; i++)
+		chunk->recs[i]->mode = chunk->mode;
+	if (dry_run && !s->stopping && chunk->mode == MODE_REALTIME) {
 		write_dry_run(s, chunk);
 		return;
 	}
@@ -206,7 +231,7 @@ send_chunk(struct sink *s, struct chunk *chunk)
 
 	chunk->sending_next = s->sending;
 	s->sending = chunk;
-	if (chunk->map->mode == MODE_REALTIME) {
+	if (chunk->mode == MODE_REALTIME) {
 		s->in_flight++;
 		realtime_send(s, chunk);
 		return;
@@ -224,7 +249,7 @@ sink_chunk_done(struct sink *s, struct chunk *chunk)
 		pp = &(*pp)->sending_next;
 	*pp = chunk->sending_next;
 
-	if (chunk->map->mode == MODE_REALTIME)
+	if (chunk->mode == MODE_REALTIME)
 		s->in_flight--;
 	else
 		s->bulk_jobs--;

@@ -669,7 +669,7 @@ $1"
     operation: insert
     mode: batch'
 	[ "$status" -eq 2 ]
-	[ "$output" = 'sfsink: c.yaml:8: topic_mappings[0].mode: invalid value "batch"; expected realtime or bulk' ]
+	[ "$output" = 'sfsink: c.yaml:8: topic_mappings[0].mode: invalid value "batch"; expected realtime, bulk or auto' ]
 }
 
 @test "sobject must be API name" {
