@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "config.h"
 #include "input.h"
 #include "log.h"
@@ -21,6 +22,7 @@ struct options {
 	const char *output_path;	/* NULL for stdout */
 	int verbose;
 	bool quiet;
+	bool check;		/* --check: compare with the org */
 	const char *rejects_path;	/* --rejects FILE */
 	const char *dry_run_dir;	/* --dry-run DIR */
 	int progress;		/* 1 --progress, 0 --no-progress, -1 auto */
@@ -38,6 +40,8 @@ static const char usage_text[] =
 "  -o, --output FILE   write result lines to FILE instead of stdout\n"
 "  -v, --verbose       more messages on stderr; repeat for more (-vvv)\n"
 "  -q, --quiet         only errors on stderr, no summary\n"
+"      --check         check the mappings (and the field names used in\n"
+"                      FILEs) against the org's describe; send nothing\n"
 "      --dry-run DIR   build every request and write it to DIR instead of\n"
 "                      sending it; needs no credentials\n"
 "      --rejects FILE  copy the input line of every record that is not ok\n"
@@ -53,7 +57,8 @@ static const char usage_text[] =
 
 /* Long options without a short form. */
 enum {
-	OPT_DRY_RUN = 256,
+	OPT_CHECK = 256,
+	OPT_DRY_RUN,
 	OPT_REJECTS,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
@@ -64,6 +69,7 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "dry-run", required_argument, NULL, OPT_DRY_RUN },
 	{ "rejects", required_argument, NULL, OPT_REJECTS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -102,6 +108,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'q':
 			opt->quiet = true;
+			break;
+		case OPT_CHECK:
+			opt->check = true;
 			break;
 		case OPT_DRY_RUN:
 			opt->dry_run_dir = optarg;
@@ -246,6 +255,12 @@ main(int argc, char **argv)
 	if (config_load(&cfg, opt.config_path, &lg) == -1)
 		return EXIT_USAGE;
 	check_secret_file(&cfg, &lg);
+	if (opt.check) {
+		status = check_run(&cfg, &lg, argv + optind,
+		    (size_t)(argc - optind), stdout);
+		config_free(&cfg);
+		return status;
+	}
 	input = input_open(argv + optind, (size_t)(argc - optind),
 	    INPUT_MAX_LINE, &lg);
 	if (input == NULL) {
