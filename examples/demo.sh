@@ -4,7 +4,7 @@
 #
 # usage: demo.sh [DIR]
 #
-# DIR contains sfsink.yaml, accounts.ndjson and contacts.ndjson (default: the
+# DIR contains sfsink.yaml and the accounts, contacts and invoices files (default: the
 # directory of this script).  `make demo` runs it with these variables set;
 # run by hand, they default to the build tree:
 #   SFSINK    the sfsink binary
@@ -73,15 +73,17 @@ SFSINK_ORG_URL=$url
 SFSINK_CLIENT_SECRET=sfsink-demo-secret
 export SFSINK_ORG_URL SFSINK_CLIENT_SECRET
 
-# Every contact refers to its account by external ID, so the accounts must
-# be stored before any contact is sent.  In one run, sfsink.yaml's
-# max_in_flight of 2 would let the accounts request and the contacts request
-# run at the same time.  Two runs, accounts first, keep the order.
+# Every contact and invoice refers to its account by external ID, so the
+# accounts must be stored before any of them is sent.  In one run,
+# sfsink.yaml's max_in_flight of 2 would let the accounts request and the
+# contacts request run at the same time.  Two runs, accounts first, keep
+# the order; the second loads contacts (realtime) and invoices (bulk).
 cd "$dir" || exit 2
 status=0
-for input in accounts.ndjson contacts.ndjson; do
+for input in accounts.ndjson "contacts.ndjson invoices.ndjson"; do
 	echo "demo: sfsink -c sfsink.yaml $input"
-	"$SFSINK" -c sfsink.yaml "$input" >> "$tmp/results.ndjson"
+	# shellcheck disable=SC2086 # $input is one or two file names.
+	"$SFSINK" -c sfsink.yaml $input >> "$tmp/results.ndjson"
 	rc=$?
 	if [ "$rc" -gt 1 ]; then
 		echo "demo: sfsink exited with status $rc" >&2
@@ -125,5 +127,10 @@ print("%d contacts:" % len(contacts))
 for c in contacts:
     name = "%s %s" % (c.get("FirstName") or "", c.get("LastName") or "")
     print("  %s  %-20s %s" % (c["Id"], name.strip(), names.get(c.get("AccountId"), "")))
+invoices = records("Invoice__c")
+print("%d invoices (loaded through Bulk API 2.0):" % len(invoices))
+for i in invoices:
+    print("  %s  %-14s %10s  %s" % (i["Id"], i.get("Invoice_Number__c"),
+          i.get("Amount__c"), names.get(i.get("Account__c"), "")))
 EOF
 exit "$status"
