@@ -23,7 +23,8 @@ struct api {
 	int token_retries;
 	struct api_call *delayed;	/* calls waiting for their due time */
 	struct api_call *token_wait;	/* calls waiting for a new token */
-	char *stop_reason;
+	char *stop_reason;		/* set by api_stop() or api_drain() */
+	bool stopped;			/* api_stop(): even essential calls end */
 	char limit_info[64];
 	bool usage_warned;
 	unsigned long requests;
@@ -77,6 +78,13 @@ delay_call(struct api *api, struct api_call *call, int64_t delay_ns)
 	push(&api->delayed, call);
 }
 
+/* Whether CALL must end with API_STOPPED instead of being sent. */
+static bool
+call_stopped(const struct api *api, const struct api_call *call)
+{
+	return api->stop_reason != NULL && (api->stopped || !call->essential);
+}
+
 static void
 finish_call(struct api_call *call, enum api_outcome outcome)
 {
@@ -126,7 +134,6 @@ build_request(const struct api *api, const struct api_call *call)
 	req->content_type = call->content_type;
 	req->accept = call->accept;
 	req->authorization = auth_header(&api->auth);
-	req->fresh_connection = !call->idempotent;
 	return req;
 }
 
@@ -137,7 +144,7 @@ start_attempt(struct api *api, struct api_call *call)
 	struct http_request *req;
 
 	call->api = api;
-	if (api->stop_reason != NULL) {
+	if (call_stopped(api, call)) {
 		delay_call(api, call, 0);
 		return;
 	}
@@ -223,8 +230,11 @@ handle_transport_error(struct api *api, struct api_call *call)
 	bool refused = req->body_too_large || req->headers_too_large;
 
 	if (!refused && (!req->maybe_sent || call->idempotent) &&
-	    retry_later(api, call, http_request_error(req)) == 0)
+	    retry_later(api, call, http_request_error(req)) == 0) {
+		if (req->maybe_sent)
+			call->maybe_applied = true;
 		return;
+	}
 	finish_call(call, API_TRANSPORT);
 }
 
@@ -280,7 +290,7 @@ note_limit_info(struct api *api, const struct http_request *req)
 	memcpy(api->limit_info, req->limit_info, sizeof(api->limit_info));
 	log_debug(api->lg, "Sforce-Limit-Info: %s", req->limit_info);
 	if (api->usage_warned || api_limit_usage(api, &used, &max) == -1 ||
-	    max <= 0 || used * 100 < max * USAGE_WARN_PERCENT)
+	    max <= 0 || (double)used * 100 < (double)max * USAGE_WARN_PERCENT)
 		return;
 	api->usage_warned = true;
 	log_warn(api->lg, "the org has used %ld of its %ld daily API requests "
@@ -308,7 +318,10 @@ retry_status(struct api *api, struct api_call *call, long status)
 	case 500:
 	case 502:
 	case 504:
-		return call->idempotent ? retry_later(api, call, why) : -1;
+		if (!call->idempotent || retry_later(api, call, why) == -1)
+			return -1;
+		call->maybe_applied = true;
+		return 0;
 	default:
 		return -1;
 	}
@@ -468,7 +481,7 @@ api_login(struct api *api)
 		return 0;
 	}
 	start_refresh(api);
-	while (api->login_status == 0 && api->stop_reason == NULL) {
+	while (api->login_status == 0 && !api->stopped) {
 		now = clock_now_ns();
 		due = api_next_due(api);
 		ms = due == INT64_MAX || due - now > 1000 * NS_PER_MS ? 1000 :
@@ -499,12 +512,12 @@ api_run_due(struct api *api, int64_t now)
 {
 	struct api_call **pp = &api->delayed, *due = NULL, *c;
 
-	if (api->refresh_due_ns <= now && api->stop_reason == NULL)
+	if (api->refresh_due_ns <= now && !api->stopped)
 		send_token_request(api);
 
 	/* Detach first: finishing a call may add new delayed calls. */
 	while ((c = *pp) != NULL) {
-		if (c->due_ns <= now || api->stop_reason != NULL) {
+		if (c->due_ns <= now || call_stopped(api, c)) {
 			*pp = c->next;
 			push(&due, c);
 		} else {
@@ -513,7 +526,7 @@ api_run_due(struct api *api, int64_t now)
 	}
 	while ((c = due) != NULL) {
 		due = c->next;
-		if (api->stop_reason != NULL)
+		if (call_stopped(api, c))
 			finish_call(c, API_STOPPED);
 		else if (c->retries == INT32_MAX)
 			finish_call(c, API_TRANSPORT);
@@ -527,9 +540,11 @@ api_stop(struct api *api, const char *reason)
 {
 	struct api_call *c;
 
-	if (api->stop_reason != NULL)
+	if (api->stopped)
 		return;
+	free(api->stop_reason);
 	api->stop_reason = xstrdup(reason);
+	api->stopped = true;
 	api->refresh_due_ns = INT64_MAX;
 	log_error(api->lg, "stopping: %s", reason);
 
@@ -540,10 +555,41 @@ api_stop(struct api *api, const char *reason)
 	}
 }
 
+/*
+ * Calls waiting for a token stay: essential ones go on once it arrives,
+ * the others end then in start_attempt().
+ */
+void
+api_drain(struct api *api, const char *reason)
+{
+	if (api->stop_reason != NULL)
+		return;
+	api->stop_reason = xstrdup(reason);
+	log_debug(api->lg, "draining: only aborts, polls and result downloads "
+	    "are still sent");
+}
+
 const char *
 api_stop_reason(const struct api *api)
 {
 	return api->stop_reason;
+}
+
+bool
+api_stopped(const struct api *api)
+{
+	return api->stopped;
+}
+
+void
+api_expedite(struct api *api, struct api_call *call, int64_t due_ns)
+{
+	struct api_call *c;
+
+	for (c = api->delayed; c != NULL; c = c->next) {
+		if (c == call && c->due_ns > due_ns)
+			c->due_ns = due_ns;
+	}
 }
 
 const char *

@@ -14,9 +14,16 @@
  * Token requests are retried the same way after a transport failure or a
  * 429, 500, 502, 503 or 504, because a second token does no harm.
  * 403 REQUEST_LIMIT_EXCEEDED "TotalRequests" means the org's daily API
- * allowance is spent: the api stops, and every call still waiting, or made
- * later, ends with API_STOPPED.  So does a 401 with auth.method
- * access_token, whose token cannot be renewed.
+ * allowance is spent: the api stops (api_stop), and every call still
+ * waiting, or made later, ends with API_STOPPED.  So does a 401 with
+ * auth.method access_token, whose token cannot be renewed.
+ *
+ * A signal drains the api instead (api_drain).  Calls marked `essential`
+ * (aborting, polling and downloading bulk jobs, which a clean shutdown
+ * needs) are still sent, retried and given new tokens.  Every other call
+ * ends with API_STOPPED when it would next be sent.  Calls already in
+ * flight end normally either way.  A hard stop after a drain ends the
+ * essential calls too.
  *
  * http.tps_limit is applied here: every request, token requests and
  * retries included, takes a token from one bucket (ratelimit.h) and waits
@@ -55,12 +62,19 @@ struct api_call {
 	const char *content_type;
 	const char *accept;
 	bool idempotent;		/* safe to resend after it may have applied */
+	bool essential;			/* still sent after api_drain() */
 	api_done_fn *done;
 	void *arg;
 
 	/* Valid in the callback. */
 	enum api_outcome outcome;
 	struct http_request *req;	/* the last attempt, NULL if none; owned */
+	/*
+	 * An earlier attempt may have been applied: it was resent after its
+	 * connection failed once the request was out, or after a 500, 502 or
+	 * 504.  A later failure then says nothing about the first attempt.
+	 */
+	bool maybe_applied;
 
 	/* Private to api.c. */
 	int retries;
@@ -99,8 +113,23 @@ void api_run_due(struct api *api, int64_t now);
 /* Stop sending: every waiting and later call ends with API_STOPPED. */
 void api_stop(struct api *api, const char *reason);
 
-/* The reason given to api_stop(), or NULL while the api runs. */
+/*
+ * Stop sending all but essential calls: every other waiting and later
+ * call ends with API_STOPPED.  No-op once the api is stopped or draining.
+ */
+void api_drain(struct api *api, const char *reason);
+
+/* The reason given to api_stop() or api_drain(), or NULL while the api runs. */
 const char *api_stop_reason(const struct api *api);
+
+/* Whether api_stop() was called, so that not even essential calls are sent. */
+bool api_stopped(const struct api *api);
+
+/*
+ * Make CALL due no later than DUE_NS if it is among the delayed calls, so
+ * that a shutdown does not wait for a poll.  Otherwise do nothing.
+ */
+void api_expedite(struct api *api, struct api_call *call, int64_t due_ns);
 
 /* Last Sforce-Limit-Info value seen, or "". */
 const char *api_limit_info(const struct api *api);

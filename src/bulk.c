@@ -16,6 +16,15 @@
  * not resent after they may have arrived, because a second job or a
  * second upload would be left behind; the close, the abort, the polls and
  * the downloads are safe to resend.
+ *
+ * Shutdown.  Once the run stops (a first SIGINT or SIGTERM), a job that
+ * was not closed is aborted, or never created, and its records get
+ * not_processed.  A closed job is still polled, since the abort, poll and
+ * download calls are essential to the api (api_drain), for up to
+ * --shutdown-wait after the signal.  A job still running then, or after
+ * --bulk-wait since its close, is left to Salesforce: its records get a
+ * result that names the job, and its journal entry (--journal) stays open
+ * so that sfsink --resume can write their final results later.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +35,8 @@
 #include "bulk.h"
 #include "bulkmatch.h"
 #include "csv.h"
+#include "duration.h"
+#include "journal.h"
 #include "xalloc.h"
 
 /* A record of a chunk that can be sent, with its CSV cells. */
@@ -56,6 +67,14 @@ struct bulk_job {
 	char *id;			/* Salesforce's job id, NULL before create */
 	char *path;			/* "/services/data/vXX.X/jobs/ingest" */
 	int64_t closed_ns;
+	bool close_uncertain;		/* a lost close response, then an error */
+	struct bulk_job *active_next;	/* the sink's list of jobs under way */
+	struct api_call *pending_poll;	/* the next poll, until it ends */
+	bool closing;			/* the close was sent */
+	bool closed;			/* Salesforce accepted the close */
+	bool journaled;			/* its entry is in the journal */
+	bool resumed;			/* taken from the journal by --resume */
+	bool owed;			/* results still to collect: keep the entry open */
 
 	/* The final JobInfo. */
 	char *state;
@@ -72,7 +91,7 @@ struct bulk_job {
 	struct bulk_row *rows;
 	size_t n_rows;
 	size_t cap_rows;
-	bool *echoed;			/* per column: echoed by every file read */
+	bool *echoed;			/* per column: echoed by every file with rows */
 	bool any_file;
 	char *download_error;		/* first download that failed */
 };
@@ -348,11 +367,33 @@ give_all_error(struct bulk_job *job, enum result_status status,
 	json_decref(errors);
 }
 
+/* Add JOB to the sink's list of jobs under way. */
+static void
+track_job(struct bulk_job *job)
+{
+	struct sink *s = job->bc->sink;
+
+	job->active_next = s->bulk_active;
+	s->bulk_active = job;
+}
+
+static void
+untrack_job(struct bulk_job *job)
+{
+	struct bulk_job **pp = &job->bc->sink->bulk_active;
+
+	while (*pp != NULL && *pp != job)
+		pp = &(*pp)->active_next;
+	if (*pp != NULL)
+		*pp = job->active_next;
+}
+
 static void
 free_job(struct bulk_job *job)
 {
 	size_t i;
 
+	untrack_job(job);
 	for (i = 0; i < job->n_rows; i++)
 		bulk_row_free(&job->rows[i], job->columns.n);
 	free(job->rows);
@@ -367,13 +408,20 @@ free_job(struct bulk_job *job)
 	free(job);
 }
 
-/* The job has every result written: go on with the chunk's next job. */
+/*
+ * The job has every result written: mark its journal entry done unless
+ * results are still owed, and go on with the chunk's next job.
+ */
 static void
 end_job(struct bulk_job *job)
 {
 	struct bulk_chunk *bc = job->bc;
+	struct journal *journal = bc->sink->opts.journal;
 
 	results_flush(&bc->sink->results);
+	if (job->journaled && !job->owed && journal_mark_done(journal, job->id,
+	    job->state ? job->state : "Open") == -1)
+		sink_stop(bc->sink, EXIT_FATAL);
 	free_job(job);
 	start_next_job(bc);
 }
@@ -443,6 +491,7 @@ abort_job(struct bulk_job *job, enum result_status status, json_t *errors)
 	job->early_errors = errors;
 	call = api_call_new("PATCH", path, xstrdup(body), strlen(body),
 	    "application/json", true, on_aborted, job);
+	call->essential = true;
 	send_call(job, call, 0);
 }
 
@@ -452,9 +501,11 @@ on_aborted(struct api_call *call, void *arg)
 	struct bulk_job *job = arg;
 	const struct http_request *req = call->req;
 
-	if (call->outcome == API_RESPONSE && req->status == 200)
+	if (call->outcome == API_RESPONSE && req->status == 200) {
 		log_info(job->bc->sink->lg, "bulk job %s aborted", job->id);
-	else if (call->outcome == API_RESPONSE)
+		free(job->state);
+		job->state = xstrdup("Aborted");
+	} else if (call->outcome == API_RESPONSE)
 		log_http_error(job, req, "aborting the job");
 	else
 		log_error(job->bc->sink->lg, "bulk job %s: aborting the job "
@@ -465,16 +516,72 @@ on_aborted(struct api_call *call, void *arg)
 	end_job(job);
 }
 
+/* Write what stopped the run to DST: "interrupted by SIGTERM", or the api's reason. */
+static void
+stop_cause(const struct bulk_job *job, char *dst, size_t len)
+{
+	const struct sink *s = job->bc->sink;
+
+	if (s->stop_signal != NULL && !api_stopped(s->api))
+		snprintf(dst, len, "interrupted by %s", s->stop_signal);
+	else if (api_stop_reason(s->api) != NULL)
+		snprintf(dst, len, "the run stopped (%s)",
+		    api_stop_reason(s->api));
+	else
+		snprintf(dst, len, "the run stopped after an error");
+}
+
+/*
+ * The run is stopping before JOB was closed: its records get
+ * not_processed, or unknown when MAY_RUN (a close was sent and may have
+ * taken effect), after an abort when the job exists and calls can still
+ * be sent.  A job that is never closed is never processed.
+ */
+static void
+interrupt_job(struct bulk_job *job, bool may_run)
+{
+	enum result_status status = may_run ? RESULT_UNKNOWN :
+	    RESULT_NOT_PROCESSED;
+	json_t *errors;
+	char msg[768], cause[384];
+
+	stop_cause(job, cause, sizeof(cause));
+	if (job->id == NULL)
+		snprintf(msg, sizeof(msg), "%s before the record's bulk job "
+		    "was created, so nothing was sent", cause);
+	else if (may_run)
+		snprintf(msg, sizeof(msg), "%s while job %s was being closed; "
+		    "sfsink aborts the job, but it may have started, so the "
+		    "record may or may not have been written", cause, job->id);
+	else
+		snprintf(msg, sizeof(msg), "%s before job %s was closed; sfsink "
+		    "aborts the job, and an unclosed job is never processed, so "
+		    "the record was not written", cause, job->id);
+	log_info(job->bc->sink->lg, "bulk job %s for topic \"%s\": %s",
+	    job->id ? job->id : "(not created)", job_map(job)->topic, msg);
+	errors = error_list("RUN_STOPPED", msg);
+	if (job->id == NULL || api_stopped(job->bc->sink->api)) {
+		give_all(job, status, errors);
+		json_decref(errors);
+		end_job(job);
+		return;
+	}
+	abort_job(job, status, errors);
+}
+
 /*
  * The message for a transport failure of STEP.  Nothing runs before the
  * close, so only a close that may have arrived leaves the outcome open.
  */
 static void
-transport_failure(struct bulk_job *job, const struct http_request *req,
+transport_failure(struct bulk_job *job, const struct api_call *call,
     const char *step, bool may_run, enum result_status *status, char *msg,
     size_t msglen)
 {
-	if (may_run && req->maybe_sent) {
+	const struct http_request *req = call->req;
+
+	/* An earlier attempt of the close may have taken effect too. */
+	if (may_run && (req->maybe_sent || call->maybe_applied)) {
 		*status = RESULT_UNKNOWN;
 		snprintf(msg, msglen, "%s failed: %s, after the request was "
 		    "sent; job %s may or may not run", step,
@@ -547,6 +654,26 @@ create_job(struct bulk_job *job)
 }
 
 /*
+ * Whether an earlier attempt of CALL, now ended by a stop before it was
+ * resent, may have taken effect.  It may when it was sent and no response
+ * came, or when the response was a server error that Salesforce can also
+ * return after doing the work.
+ */
+static bool
+attempt_may_have_applied(const struct api_call *call)
+{
+	const struct http_request *req = call->req;
+
+	if (call->maybe_applied)
+		return true;
+	if (req == NULL)
+		return false;
+	if (req->result != CURLE_OK)
+		return req->maybe_sent;
+	return req->status == 500 || req->status == 502 || req->status == 504;
+}
+
+/*
  * Handle an outcome other than success of STEP: the records get their
  * results, after an abort when the job exists and has not been closed.
  * MAY_RUN is set once the close was sent.
@@ -560,6 +687,10 @@ step_failed(struct bulk_job *job, struct api_call *call, const char *step,
 	json_t *errors;
 	char msg[768];
 
+	if (call->outcome == API_STOPPED && !api_stopped(job->bc->sink->api)) {
+		interrupt_job(job, may_run && attempt_may_have_applied(call));
+		return;
+	}
 	if (call->outcome == API_STOPPED) {
 		status = may_run ? RESULT_UNKNOWN : RESULT_NOT_PROCESSED;
 		snprintf(msg, sizeof(msg), "%s was not sent because the run "
@@ -570,7 +701,7 @@ step_failed(struct bulk_job *job, struct api_call *call, const char *step,
 		return;
 	}
 	if (call->outcome == API_TRANSPORT) {
-		transport_failure(job, req, step, may_run, &status, msg,
+		transport_failure(job, call, step, may_run, &status, msg,
 		    sizeof(msg));
 		log_error(job->bc->sink->lg, "bulk job %s for topic \"%s\": %s",
 		    job->id ? job->id : "(not created)", job_map(job)->topic, msg);
@@ -616,6 +747,10 @@ on_created(struct api_call *call, void *arg)
 	job->id = xstrdup(id);
 	json_decref(info);
 	api_call_free(call);
+	if (job->bc->sink->stopping) {
+		interrupt_job(job, false);
+		return;
+	}
 	log_info(job->bc->sink->lg, "bulk job %s created for topic \"%s\": "
 	    "%zu records, %s %s, lineEnding %s", job->id, job_map(job)->topic,
 	    job->n_items, operation_name(job_map(job)->operation),
@@ -625,6 +760,32 @@ on_created(struct api_call *call, void *arg)
 	put = api_call_new("PUT", xasprintf("%s/%s/batches", job->path, job->id),
 	    csv, len, "text/csv", false, on_uploaded, job);
 	send_call(job, put, 0);
+}
+
+/*
+ * With --journal, append JOB's entry before the close, so that a closed
+ * job always has one.  Returns -1 after stopping the run when it cannot
+ * be written.
+ */
+static int
+write_journal_entry(struct bulk_job *job)
+{
+	struct sink *s = job->bc->sink;
+	struct journal *journal = s->opts.journal;
+	size_t i;
+
+	if (journal == NULL)
+		return 0;
+	journal_begin_job(journal, job->id, job_cfg(job)->api_version,
+	    job_map(job), job->n_items);
+	for (i = 0; i < job->n_items; i++)
+		journal_add_record(journal, job->id, job->items[i].rec);
+	if (journal_commit(journal) == -1) {
+		sink_stop(s, EXIT_FATAL);
+		return -1;
+	}
+	job->journaled = true;
+	return 0;
 }
 
 static void
@@ -640,6 +801,11 @@ on_uploaded(struct api_call *call, void *arg)
 		return;
 	}
 	api_call_free(call);
+	if (job->bc->sink->stopping || write_journal_entry(job) == -1) {
+		interrupt_job(job, false);
+		return;
+	}
+	job->closing = true;
 	patch = api_call_new("PATCH", xasprintf("%s/%s", job->path, job->id),
 	    xstrdup(body), strlen(body), "application/json", true, on_closed,
 	    job);
@@ -651,12 +817,24 @@ on_closed(struct api_call *call, void *arg)
 {
 	struct bulk_job *job = arg;
 
-	if (call->outcome != API_RESPONSE || call->req->status != 200) {
+	if (call->outcome == API_RESPONSE && call->req->status != 200 &&
+	    call->maybe_applied) {
+		/*
+		 * An earlier close may have taken effect before its connection
+		 * failed, and the resend was refused for that very reason: the
+		 * job's state tells.
+		 */
+		log_info(job->bc->sink->lg, "bulk job %s: closing it again got "
+		    "HTTP %ld after a lost response; reading its state",
+		    job->id, call->req->status);
+		job->close_uncertain = true;
+	} else if (call->outcome != API_RESPONSE || call->req->status != 200) {
 		step_failed(job, call, "closing the job", true);
 		api_call_free(call);
 		return;
 	}
 	api_call_free(call);
+	job->closed = true;
 	job->closed_ns = clock_now_ns();
 	log_debug(job->bc->sink->lg, "bulk job %s closed; polling every %.3fs",
 	    job->id, (double)job_cfg(job)->bulk_poll_interval_ns / 1e9);
@@ -673,6 +851,8 @@ poll_job(struct bulk_job *job, int64_t delay_ns)
 
 	call = api_call_new("GET", xasprintf("%s/%s", job->path, job->id),
 	    NULL, 0, NULL, true, on_polled, job);
+	call->essential = true;
+	job->pending_poll = call;
 	send_call(job, call, delay_ns);
 }
 
@@ -718,21 +898,144 @@ describe_outcome(const struct bulk_job *job, const struct api_call *call,
 	}
 }
 
-/* The job ran, but its state cannot be read: every outcome is unknown. */
+/*
+ * How the user can collect JOB's results later, for messages: with
+ * --resume from the journal, or only in Salesforce without one.
+ */
+static void
+collect_hint(const struct bulk_job *job, char *dst, size_t len)
+{
+	const struct sink *s = job->bc->sink;
+
+	if (job->journaled)
+		snprintf(dst, len, "collect its results later with sfsink -c %s "
+		    "--resume %s", s->cfg->path, s->opts.journal->path);
+	else
+		snprintf(dst, len, "without --journal sfsink cannot collect "
+		    "them later, so look the job up in Salesforce");
+}
+
+/*
+ * The job ran, but its state cannot be read: every outcome is unknown.
+ * The results stay owed unless the job no longer exists (404: Salesforce
+ * deletes jobs 7 days after they end).
+ */
 static void
 poll_failed(struct bulk_job *job, struct api_call *call)
 {
-	char msg[768], why[384];
+	char msg[1536], why[384], hint[640];
+	bool gone = call->outcome == API_RESPONSE && call->req->status == 404;
 
 	describe_outcome(job, call, why, sizeof(why));
-	snprintf(msg, sizeof(msg), "reading the state of job %s failed: %s; "
-	    "the job was closed and may have run, so look it up in Salesforce",
-	    job->id, why);
+	collect_hint(job, hint, sizeof(hint));
+	job->owed = !gone;
+	if (gone)
+		snprintf(msg, sizeof(msg), "reading the state of job %s failed: "
+		    "%s; the job no longer exists in Salesforce, so its results "
+		    "cannot be read", job->id, why);
+	else
+		snprintf(msg, sizeof(msg), "reading the state of job %s failed: "
+		    "%s; the job was closed and may have run; %s", job->id, why,
+		    hint);
 	log_error(job->bc->sink->lg, "bulk job %s for topic \"%s\": %s",
 	    job->id, job_map(job)->topic, msg);
 	give_all_error(job, RESULT_UNKNOWN, call->outcome == API_STOPPED ?
 	    "RUN_STOPPED" : "JOB_STATE_UNKNOWN", msg);
 	end_job(job);
+}
+
+static int64_t
+add_ns(int64_t t, int64_t d)
+{
+	return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/*
+ * When polling JOB gives up: --bulk-wait after its close, or sooner
+ * --shutdown-wait after the signal that stopped the run.
+ */
+static int64_t
+poll_deadline(const struct bulk_job *job, bool *by_signal)
+{
+	const struct sink *s = job->bc->sink;
+	int64_t limit = add_ns(job->closed_ns, s->opts.bulk_wait_ns);
+	int64_t shutdown;
+
+	*by_signal = false;
+	if (s->signal_ns == 0)
+		return limit;
+	shutdown = add_ns(s->signal_ns, s->opts.shutdown_wait_ns);
+	if (shutdown < limit) {
+		*by_signal = true;
+		return shutdown;
+	}
+	return limit;
+}
+
+/*
+ * Stop waiting for JOB, which Salesforce still runs in STATE: its records
+ * get not_processed after a signal, unknown at --bulk-wait, and the job's
+ * results stay owed.
+ */
+static void
+give_up_waiting(struct bulk_job *job, const char *state, bool by_signal)
+{
+	const struct sink *s = job->bc->sink;
+	char msg[1536], hint[640], wait[32];
+
+	collect_hint(job, hint, sizeof(hint));
+	job->owed = true;
+	if (by_signal) {
+		duration_format(s->opts.shutdown_wait_ns, wait, sizeof(wait));
+		snprintf(msg, sizeof(msg), "interrupted by %s: job %s was still "
+		    "%s in Salesforce after the %s shutdown wait "
+		    "(--shutdown-wait) and goes on running there; %s",
+		    s->stop_signal, job->id, state, wait, hint);
+	} else {
+		duration_format(s->opts.bulk_wait_ns, wait, sizeof(wait));
+		snprintf(msg, sizeof(msg), "job %s still %s after %s "
+		    "(--bulk-wait); it may still run, so the record may or may "
+		    "not be written; %s", job->id, state, wait, hint);
+	}
+	log_warn(s->lg, "bulk job %s for topic \"%s\": %s", job->id,
+	    job_map(job)->topic, msg);
+	give_all_error(job, by_signal ? RESULT_NOT_PROCESSED : RESULT_UNKNOWN,
+	    by_signal ? "JOB_STILL_RUNNING" : "JOB_TIMEOUT", msg);
+	end_job(job);
+}
+
+/*
+ * Poll JOB, which is in the unfinished STATE, again after
+ * bulk_poll_interval, or at its deadline if that comes first; give up at
+ * the deadline.  A job still Open was never closed: only --resume meets
+ * one (the run that created it ended between its journal entry and its
+ * close), and it is aborted.
+ */
+static void
+poll_again(struct bulk_job *job, const char *state)
+{
+	int64_t now = clock_now_ns(), deadline, delay;
+	char msg[512];
+	bool by_signal;
+
+	if (job->resumed && strcmp(state, "Open") == 0) {
+		snprintf(msg, sizeof(msg), "job %s was never closed (the run "
+		    "that created it ended first), so none of its records were "
+		    "written; sfsink aborts it", job->id);
+		log_warn(job->bc->sink->lg, "%s", msg);
+		abort_job(job, RESULT_NOT_PROCESSED, error_list("JOB_NOT_CLOSED",
+		    msg));
+		return;
+	}
+	deadline = poll_deadline(job, &by_signal);
+	if (now >= deadline) {
+		give_up_waiting(job, state, by_signal);
+		return;
+	}
+	delay = job_cfg(job)->bulk_poll_interval_ns;
+	if (deadline - now < delay)
+		delay = deadline - now;
+	poll_job(job, delay);
 }
 
 static void
@@ -744,6 +1047,7 @@ on_polled(struct api_call *call, void *arg)
 	const char *state = NULL;
 	char text[512];
 
+	job->pending_poll = NULL;
 	if (call->outcome == API_RESPONSE && req->status == 200) {
 		info = json_loadb(req->response.data, req->response.len, 0, NULL);
 		state = json_string_value(json_object_get(info, "state"));
@@ -756,9 +1060,17 @@ on_polled(struct api_call *call, void *arg)
 	}
 	api_call_free(call);
 	log_debug(job->bc->sink->lg, "bulk job %s: %s", job->id, state);
-	if (!is_terminal(state)) {
+	if (job->close_uncertain && strcmp(state, "Open") == 0) {
+		/* The close never took effect: nothing was processed. */
+		abort_job(job, RESULT_FAILED, error_list("JOB_NOT_CLOSED",
+		    "closing the job failed and Salesforce still shows it Open; "
+		    "it was aborted"));
 		json_decref(info);
-		poll_job(job, job_cfg(job)->bulk_poll_interval_ns);
+		return;
+	}
+	if (!is_terminal(state)) {
+		poll_again(job, state);
+		json_decref(info);
 		return;
 	}
 	job->state = xstrdup(state);
@@ -824,27 +1136,42 @@ add_row(struct bulk_job *job, enum bulk_file file, const struct csv_fields *f,
 	for (i = 0; i < f->n && i < n_roles; i++) {
 		const char *v = csv_field(f, i);
 
-		if (roles[i] >= 0)
+		/* A column named twice in the header keeps its first cell. */
+		if (roles[i] >= 0 && row->values[roles[i]] == NULL)
 			row->values[roles[i]] = xstrdup(v);
-		else if (roles[i] == HEAD_ID && *v != '\0')
+		else if (roles[i] == HEAD_ID && *v != '\0' && row->sf_id == NULL)
 			row->sf_id = xstrdup(v);
 		else if (roles[i] == HEAD_CREATED)
 			row->created = strcmp(v, "true") == 0;
-		else if (roles[i] == HEAD_ERROR)
+		else if (roles[i] == HEAD_ERROR && row->sf_error == NULL)
 			row->sf_error = xstrdup(v);
 	}
 }
 
-/* Note which columns the file with header F echoes. */
+/* The role of every cell of the header F. */
 static long *
 read_header(struct bulk_job *job, const struct csv_fields *f)
 {
-	long *roles = xcalloc(f->n, sizeof(*roles));
+	long *roles = xcalloc(f->n ? f->n : 1, sizeof(*roles));
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		roles[i] = header_role(job, csv_field(f, i), f->lens[i]);
+	return roles;
+}
+
+/*
+ * Note which columns a file whose header has the N_ROLES roles ROLES
+ * echoes.  Only files with rows count: a job that failed before reading
+ * its CSV returns empty result files whose header names no column.
+ */
+static void
+note_echoed(struct bulk_job *job, const long *roles, size_t n_roles)
+{
 	bool *echo = xcalloc(job->columns.n ? job->columns.n : 1, sizeof(*echo));
 	size_t i;
 
-	for (i = 0; i < f->n; i++) {
-		roles[i] = header_role(job, csv_field(f, i), f->lens[i]);
+	for (i = 0; i < n_roles; i++) {
 		if (roles[i] >= 0)
 			echo[roles[i]] = true;
 	}
@@ -852,7 +1179,6 @@ read_header(struct bulk_job *job, const struct csv_fields *f)
 		job->echoed[i] = job->any_file ? job->echoed[i] && echo[i] : echo[i];
 	job->any_file = true;
 	free(echo);
-	return roles;
 }
 
 /* Read one result file; returns -1 when its CSV is not well formed. */
@@ -863,7 +1189,7 @@ read_result_file(struct bulk_job *job, enum bulk_file file, const char *text,
 	struct csv_reader r;
 	struct csv_fields f;
 	long *roles = NULL;
-	size_t n_roles = 0;
+	size_t n_roles = 0, first_row = job->n_rows;
 	int rc;
 
 	csv_reader_init(&r, text, len);
@@ -874,6 +1200,8 @@ read_result_file(struct bulk_job *job, enum bulk_file file, const char *text,
 		n_roles = f.n;
 		while ((rc = csv_read(&r, &f)) == 1)
 			add_row(job, file, &f, roles, n_roles);
+		if (job->n_rows > first_row)
+			note_echoed(job, roles, n_roles);
 	}
 	free(roles);
 	csv_fields_free(&f);
@@ -935,6 +1263,7 @@ download(struct bulk_job *job, enum bulk_file file)
 	call = api_call_new("GET", xasprintf("%s/%s/%s", job->path, job->id,
 	    file_resources[file]), NULL, 0, NULL, true, done[file], job);
 	call->accept = "text/csv";
+	call->essential = true;
 	job->downloads++;
 	send_call(job, call, 0);
 }
@@ -1047,7 +1376,7 @@ give_unmatched(struct bulk_job *job, struct record *rec,
 	struct results *res = &job->bc->sink->results;
 	enum result_status status = RESULT_UNKNOWN;
 	const char *code;
-	char *text;
+	char *text, hint[640];
 	json_t *errors;
 
 	if (m->assign[i] == MATCH_AMBIGUOUS) {
@@ -1058,8 +1387,9 @@ give_unmatched(struct bulk_job *job, struct record *rec,
 		    m->peers[i]);
 	} else if (job->download_error != NULL) {
 		code = "RESULTS_UNAVAILABLE";
+		collect_hint(job, hint, sizeof(hint));
 		text = xasprintf("job %s ran, but its results cannot be read: "
-		    "%s", job->id, job->download_error);
+		    "%s; %s", job->id, job->download_error, hint);
 	} else if (m->gave_up) {
 		code = "RESULTS_UNMATCHED";
 		text = xasprintf("job %s: too many result rows to match by "
@@ -1146,6 +1476,7 @@ resolve(struct bulk_job *job)
 	m.rows = job->rows;
 	m.n_rows = job->n_rows;
 	bulkmatch_run(&m);
+	job->owed = job->download_error != NULL;
 
 	for (i = 0; i < job->n_items; i++) {
 		if (m.assign[i] < job->n_rows) {
@@ -1165,28 +1496,133 @@ resolve(struct bulk_job *job)
 	end_job(job);
 }
 
-static void
-start_next_job(struct bulk_chunk *bc)
+/* The next job of BC, with the items of its slice, on the sink's list. */
+static struct bulk_job *
+new_job(struct bulk_chunk *bc, const char *api_version)
 {
-	const struct config *cfg = bc->sink->cfg;
-	struct bulk_job *job;
-	size_t k = bc->next_job, end;
+	struct bulk_job *job = xcalloc(1, sizeof(*job));
+	size_t k = bc->next_job++, end;
 
-	if (k == bc->n_jobs) {
-		finish_chunk(bc);
-		return;
-	}
-	bc->next_job++;
 	end = k + 1 < bc->n_jobs ? bc->starts[k + 1] : bc->n_items;
-	job = xcalloc(1, sizeof(*job));
 	job->bc = bc;
 	job->items = bc->items + bc->starts[k];
 	job->n_items = end - bc->starts[k];
 	job->columns = bc->columns[k];
-	job->path = xasprintf("/services/data/%s/jobs/ingest", cfg->api_version);
+	job->path = xasprintf("/services/data/%s/jobs/ingest", api_version);
 	job->line_ending = choose_line_ending(job);
+	track_job(job);
+	return job;
+}
+
+static void
+start_next_job(struct bulk_chunk *bc)
+{
+	struct bulk_job *job;
+
+	if (bc->next_job == bc->n_jobs) {
+		finish_chunk(bc);
+		return;
+	}
+	job = new_job(bc, bc->sink->cfg->api_version);
 	if (bc->sink->opts.dry_run_dir != NULL)
 		dry_run_job(job);
+	else if (bc->sink->stopping)
+		interrupt_job(job, false);
 	else
 		create_job(job);
+}
+
+void
+bulk_resume(struct sink *s, struct chunk *chunk, const char *job_id,
+    const char *api_version)
+{
+	struct bulk_chunk *bc = xcalloc(1, sizeof(*bc));
+	struct bulk_job *job;
+
+	bc->sink = s;
+	bc->chunk = chunk;
+	/* No size limit: the rows must be those of the job as it was uploaded. */
+	plan_jobs(bc, SIZE_MAX);
+	if (bc->n_jobs == 0) {
+		finish_chunk(bc);
+		return;
+	}
+	job = new_job(bc, api_version);
+	job->id = xstrdup(job_id);
+	job->journaled = job->resumed = true;
+	job->closing = job->closed = true;
+	job->closed_ns = clock_now_ns();
+	log_info(s->lg, "bulk job %s: collecting the results of %zu records "
+	    "of topic \"%s\"", job->id, job->n_items, job_map(job)->topic);
+	poll_job(job, 0);
+}
+
+void
+bulk_stop(struct sink *s)
+{
+	struct bulk_job *job;
+	bool by_signal;
+
+	for (job = s->bulk_active; job != NULL; job = job->active_next) {
+		if (job->pending_poll != NULL)
+			api_expedite(s->api, job->pending_poll,
+			    poll_deadline(job, &by_signal));
+	}
+}
+
+/* Write the result of every record of JOB's chunk still without one, at a second signal. */
+static void
+abandon_job(struct bulk_job *job)
+{
+	struct bulk_chunk *bc = job->bc;
+	enum result_status status = RESULT_NOT_PROCESSED;
+	const char *code = "INTERRUPTED";
+	char msg[1536], hint[640];
+	size_t i, first = (size_t)(job->items - bc->items);
+	json_t *errors;
+
+	collect_hint(job, hint, sizeof(hint));
+	if (job->closed) {
+		code = "JOB_STILL_RUNNING";
+		snprintf(msg, sizeof(msg), "the run ended at a second signal "
+		    "before the results of job %s were read; the job runs on in "
+		    "Salesforce; %s", job->id, hint);
+	} else if (job->closing) {
+		status = RESULT_UNKNOWN;
+		snprintf(msg, sizeof(msg), "the run ended at a second signal "
+		    "while job %s was being closed or aborted, so the record may "
+		    "or may not have been written", job->id);
+	} else if (job->id != NULL) {
+		snprintf(msg, sizeof(msg), "the run ended at a second signal "
+		    "before job %s was closed; an unclosed job is never "
+		    "processed, so the record was not written", job->id);
+	} else {
+		snprintf(msg, sizeof(msg), "the run ended at a second signal "
+		    "before the record's bulk job was created");
+	}
+	errors = error_list(code, msg);
+	for (i = first; i < bc->n_items; i++) {
+		struct record *rec = bc->items[i].rec;
+
+		if (rec->has_result)
+			continue;
+		if (i < first + job->n_items)
+			results_errors(&bc->sink->results, rec, status, errors,
+			    NULL, job->id);
+		else
+			results_error(&bc->sink->results, rec,
+			    RESULT_NOT_PROCESSED, "INTERRUPTED", "the run ended "
+			    "at a second signal before the record's bulk job was "
+			    "created");
+	}
+	json_decref(errors);
+}
+
+void
+bulk_abandon(struct sink *s)
+{
+	struct bulk_job *job;
+
+	for (job = s->bulk_active; job != NULL; job = job->active_next)
+		abandon_job(job);
 }

@@ -35,6 +35,13 @@
 #define WRITE_BUFFER_MIN	16384L
 #define WRITE_BUFFER_MAX	(2L * 1024 * 1024)
 
+/*
+ * The longest Retry-After honoured, in seconds; longer ones are cut to it,
+ * because the delay becomes nanoseconds in an int64_t and "inf" or "1e300"
+ * would overflow it.
+ */
+#define RETRY_AFTER_MAX		86400.0
+
 struct http {
 	CURLM *multi;
 	const struct http_config *cfg;
@@ -246,7 +253,8 @@ on_header(char *line, size_t size, size_t nmemb, void *arg)
 		double s = strtod(value, &end);
 
 		if (end != value && s >= 0)
-			req->retry_after = s;
+			req->retry_after = s < RETRY_AFTER_MAX ? s :
+			    RETRY_AFTER_MAX;
 	}
 	return n;
 }
@@ -519,10 +527,60 @@ build_headers(const struct http_request *req)
 }
 
 /* Forget the outcome of an earlier attempt of REQ. */
+static size_t
+on_read(char *dst, size_t size, size_t nitems, void *arg)
+{
+	struct http_request *req = arg;
+	size_t n = size * nitems;
+
+	if (n > req->body_len - req->body_pos)
+		n = req->body_len - req->body_pos;
+	memcpy(dst, req->body + req->body_pos, n);
+	req->body_pos += n;
+	return n;
+}
+
+/*
+ * libcurl seeks back to send a request again when a reused connection
+ * died before any response byte arrived.  By then the request may have
+ * been applied, so that silent resend is refused once body bytes went
+ * out: the transfer fails with CURLE_SEND_FAIL_REWIND and the api layer
+ * decides, knowing whether the request is safe to repeat.
+ */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct http_request *req = arg;
+
+	if (offset == 0 && origin == SEEK_SET && req->body_pos == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
+/* Hand the body to libcurl through a read callback, see on_seek(). */
+static void
+set_body(CURL *easy, struct http_request *req)
+{
+	curl_off_t len = (curl_off_t)req->body_len;
+
+	if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, len);
+	} else {
+		curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, len);
+	}
+	curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(easy, CURLOPT_READDATA, req);
+	curl_easy_setopt(easy, CURLOPT_SEEKFUNCTION, on_seek);
+	curl_easy_setopt(easy, CURLOPT_SEEKDATA, req);
+}
+
 static void
 reset_request(struct http *h, struct http_request *req)
 {
 	req->http = h;
+	req->body_pos = 0;
 	req->status = 0;
 	req->result = CURLE_OK;
 	req->maybe_sent = false;
@@ -593,22 +651,18 @@ http_start(struct http *h, struct http_request *req)
 	set_callbacks(easy, req);
 	if (strcmp(req->method, "GET") != 0)
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
-	if (req->body != NULL) {
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)req->body_len);
-	}
+	if (req->body != NULL)
+		set_body(easy, req);
+	else if (strcmp(req->method, "DELETE") == 0)
+		/*
+		 * Without a body, on_seek() cannot stop libcurl from resending
+		 * a DELETE whose reused connection died; a new connection is
+		 * never resent that way.
+		 */
+		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
 	set_timeouts(easy, h->cfg);
 	set_connection_options(easy, h);
 	set_tls_options(easy, h);
-
-	/*
-	 * libcurl silently sends a request again when a reused connection
-	 * closes before any response byte, which could write an insert twice.
-	 * A new connection is never retried that way.
-	 */
-	if (req->fresh_connection)
-		curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
 
 	req->headers = build_headers(req);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);

@@ -35,7 +35,6 @@ struct http_request {
 	const char *content_type;	/* static string, or NULL */
 	const char *accept;		/* static string, or NULL */
 	char *authorization;		/* owned "Bearer ..." value, or NULL */
-	bool fresh_connection;		/* must not ride on a reused connection */
 	http_done_fn *done;
 	void *arg;
 
@@ -56,6 +55,7 @@ struct http_request {
 
 	/* Private to http.c. */
 	CURL *easy;
+	size_t body_pos;		/* bytes of body handed to libcurl */
 	struct curl_slist *headers;
 	struct http *http;
 	struct http_request *prev, *next;	/* the running list */

@@ -12,8 +12,11 @@
 
 #include "check.h"
 #include "config.h"
+#include "duration.h"
 #include "input.h"
+#include "journal.h"
 #include "log.h"
+#include "resume.h"
 #include "signals.h"
 #include "sink.h"
 
@@ -26,6 +29,10 @@ struct options {
 	const char *rejects_path;	/* --rejects FILE */
 	const char *dry_run_dir;	/* --dry-run DIR */
 	int progress;		/* 1 --progress, 0 --no-progress, -1 auto */
+	const char *journal_path;	/* --journal FILE */
+	const char *resume_path;	/* --resume JOURNAL */
+	int64_t shutdown_wait_ns;	/* --shutdown-wait DURATION */
+	int64_t bulk_wait_ns;		/* --bulk-wait DURATION */
 };
 
 static const char usage_text[] =
@@ -49,6 +56,18 @@ static const char usage_text[] =
 "      --progress      draw a status line on stderr even when it is not a\n"
 "                      terminal\n"
 "      --no-progress   never draw the status line\n"
+"      --journal FILE  append each bulk job's records to FILE before the\n"
+"                      job is closed, so that --resume can collect results\n"
+"                      the run did not wait for\n"
+"      --resume JOURNAL\n"
+"                      collect the results of the open bulk jobs of\n"
+"                      JOURNAL and print their result lines; reads no input\n"
+"      --shutdown-wait DURATION\n"
+"                      after SIGINT or SIGTERM, wait this long for closed\n"
+"                      bulk jobs (default " SHUTDOWN_WAIT_DEFAULT ")\n"
+"      --bulk-wait DURATION\n"
+"                      stop polling a bulk job this long after its close\n"
+"                      (default " BULK_WAIT_DEFAULT ")\n"
 "  -h, --help          print this help and exit\n"
 "  -V, --version       print the version and exit\n"
 "\n"
@@ -62,6 +81,10 @@ enum {
 	OPT_REJECTS,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_JOURNAL,
+	OPT_RESUME,
+	OPT_SHUTDOWN_WAIT,
+	OPT_BULK_WAIT,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +97,10 @@ static const struct option long_options[] = {
 	{ "rejects", required_argument, NULL, OPT_REJECTS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "journal", required_argument, NULL, OPT_JOURNAL },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "shutdown-wait", required_argument, NULL, OPT_SHUTDOWN_WAIT },
+	{ "bulk-wait", required_argument, NULL, OPT_BULK_WAIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -87,6 +114,39 @@ usage_error(const char *message)
 	exit(EXIT_USAGE);
 }
 
+/* Parse the duration TEXT of OPTION into *NS, or exit with a usage error. */
+static void
+parse_wait(const char *option, const char *text, int64_t *ns)
+{
+	char msg[256];
+
+	if (duration_parse(text, ns) != DURATION_OK || *ns < 0) {
+		snprintf(msg, sizeof(msg), "invalid %s \"%.100s\": expected a "
+		    "duration of 0s or more such as 90s, 10m or 24h", option,
+		    text);
+		usage_error(msg);
+	}
+}
+
+/* Reject options that --resume cannot honour. */
+static void
+check_resume(const struct options *opt, int n_files)
+{
+	if (opt->resume_path == NULL)
+		return;
+	if (n_files > 0)
+		usage_error("--resume reads no input: drop the FILE arguments");
+	if (opt->journal_path != NULL)
+		usage_error("--resume marks jobs done in the journal it reads: "
+		    "drop --journal");
+	if (opt->check || opt->dry_run_dir != NULL)
+		usage_error("--resume cannot be combined with --check or "
+		    "--dry-run");
+	if (opt->rejects_path != NULL)
+		usage_error("--resume cannot write --rejects: the journal does "
+		    "not keep the input lines");
+}
+
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
@@ -94,6 +154,9 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->progress = -1;
+	parse_wait("--shutdown-wait", SHUTDOWN_WAIT_DEFAULT,
+	    &opt->shutdown_wait_ns);
+	parse_wait("--bulk-wait", BULK_WAIT_DEFAULT, &opt->bulk_wait_ns);
 	while ((c = getopt_long(argc, argv, "c:o:vqhV", long_options,
 	    NULL)) != -1) {
 		switch (c) {
@@ -124,6 +187,19 @@ parse_options(int argc, char **argv, struct options *opt)
 		case OPT_NO_PROGRESS:
 			opt->progress = 0;
 			break;
+		case OPT_JOURNAL:
+			opt->journal_path = optarg;
+			break;
+		case OPT_RESUME:
+			opt->resume_path = optarg;
+			break;
+		case OPT_SHUTDOWN_WAIT:
+			parse_wait("--shutdown-wait", optarg,
+			    &opt->shutdown_wait_ns);
+			break;
+		case OPT_BULK_WAIT:
+			parse_wait("--bulk-wait", optarg, &opt->bulk_wait_ns);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_ALL_OK);
@@ -136,6 +212,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->config_path == NULL)
 		usage_error("missing -c FILE: the YAML configuration is required");
+	check_resume(opt, argc - optind);
 }
 
 static enum log_level
@@ -217,6 +294,8 @@ sink_options_for(const struct options *opt)
 		so.rejects_name = opt->rejects_path;
 	}
 	so.dry_run_dir = opt->dry_run_dir;
+	so.shutdown_wait_ns = opt->shutdown_wait_ns;
+	so.bulk_wait_ns = opt->bulk_wait_ns;
 	so.progress = opt->progress == 1 ||
 	    (opt->progress == -1 && isatty(STDERR_FILENO) && !opt->quiet);
 	so.color = isatty(STDERR_FILENO) && (no_color == NULL ||
@@ -234,6 +313,24 @@ close_output(FILE *out, const char *name, const struct logger *lg)
 		return -1;
 	}
 	return 0;
+}
+
+/* sfsink --resume JOURNAL: the result lines owed by open bulk jobs. */
+static int
+resume(const struct options *opt, struct config *cfg, struct logger *lg)
+{
+	const char *out_name = opt->output_path ? opt->output_path : "stdout";
+	struct sink_options sopts = sink_options_for(opt);
+	FILE *out = open_output(opt, lg);
+	int status;
+
+	lg->status_line = sopts.progress;
+	status = resume_run(cfg, lg, opt->resume_path, out, out_name, &sopts,
+	    log_enabled(lg, LOG_WARN));
+	if (close_output(out, out_name, lg) == -1)
+		status = EXIT_FATAL;
+	config_free(cfg);
+	return status;
 }
 
 int
@@ -261,6 +358,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return status;
 	}
+	if (opt.resume_path != NULL)
+		return resume(&opt, &cfg, &lg);
 	input = input_open(argv + optind, (size_t)(argc - optind),
 	    INPUT_MAX_LINE, &lg);
 	if (input == NULL) {
@@ -274,6 +373,9 @@ main(int argc, char **argv)
 		    "rejects file", &lg);
 	if (opt.dry_run_dir != NULL)
 		prepare_dry_run(opt.dry_run_dir, &lg);
+	if (opt.journal_path != NULL &&
+	    (sopts.journal = journal_open(opt.journal_path, &lg)) == NULL)
+		exit(EXIT_USAGE);
 	lg.status_line = sopts.progress;
 
 	if (sink_init(&sink, &cfg, &lg, input, out, opt.output_path ?
@@ -292,6 +394,7 @@ main(int argc, char **argv)
 		status = EXIT_FATAL;
 
 	sink_free(&sink);
+	journal_close(sopts.journal);
 	input_free(input);
 	config_free(&cfg);
 	return status;

@@ -45,14 +45,18 @@ is_idempotent(enum operation op)
 	return op != OP_INSERT;
 }
 
-/* Copy REC's data members after an attributes member naming the sObject. */
+/*
+ * Copy REC's data members after PREFIX, the opening of the record with its
+ * attributes member naming the sObject.
+ */
 static void
-append_record(struct buf *b, const struct record *rec, const char *sobject)
+append_record(struct buf *b, const struct record *rec, const char *prefix,
+    size_t prefix_len)
 {
 	struct jsonscan js;
 	struct json_member m;
 
-	buf_printf(b, "{\"attributes\":{\"type\":\"%s\"}", sobject);
+	buf_append(b, prefix, prefix_len);
 	if (jsonscan_init(&js, rec->data, rec->data_len) == 0) {
 		while (jsonscan_next(&js, &m) == 1) {
 			/* sfsink sets attributes itself, e.g. for exported records. */
@@ -71,8 +75,10 @@ static char *
 build_body(const struct realtime_job *job, size_t *len)
 {
 	const struct mapping *map = job->chunk->map;
+	char *prefix = xasprintf("{\"attributes\":{\"type\":\"%s\"}",
+	    map->sobject);
+	size_t i, prefix_len = strlen(prefix);
 	struct buf b;
-	size_t i;
 
 	buf_init(&b, 0);
 	buf_printf(&b, "{\"allOrNone\":%s,\"records\":[",
@@ -80,8 +86,9 @@ build_body(const struct realtime_job *job, size_t *len)
 	for (i = 0; i < job->current.n; i++) {
 		if (i > 0)
 			buf_putc(&b, ',');
-		append_record(&b, job->current.recs[i], map->sobject);
+		append_record(&b, job->current.recs[i], prefix, prefix_len);
 	}
+	free(prefix);
 	buf_puts(&b, "]}");
 	return buf_steal(&b, len);
 }
@@ -284,8 +291,26 @@ queue_retries(struct realtime_job *job)
 	job->retry.n = 0;
 }
 
+/*
+ * A resent request failed for REC, but an earlier attempt may have written
+ * it: the outcome is unknown.  ERRORS (borrowed) is the resend's answer.
+ */
 static void
-take_results(struct realtime_job *job, const struct http_request *req)
+give_unknown(struct realtime_job *job, struct record *rec, json_t *errors)
+{
+	json_t *err = json_array_get(errors, 0);
+	const char *code = json_string_value(json_object_get(err, "statusCode"));
+	const char *message = json_string_value(json_object_get(err, "message"));
+
+	results_error(&job->sink->results, rec, RESULT_UNKNOWN,
+	    "CONNECTION_LOST", "an earlier attempt may have been applied, as "
+	    "its response was lost or a server error; the resend got %s: %s",
+	    code ? code : "an error", message ? message : "");
+}
+
+static void
+take_results(struct realtime_job *job, const struct http_request *req,
+    bool maybe_applied)
 {
 	json_t *root = NULL;
 	bool transient;
@@ -307,7 +332,11 @@ take_results(struct realtime_job *job, const struct http_request *req)
 		struct record *rec = current_record(job, i);
 		json_t *sr = json_array_get(root, i);
 
-		if (!hold_for_retry(job, rec, sr, transient))
+		if (maybe_applied &&
+		    !json_is_true(json_object_get(sr, "success")))
+			give_unknown(job, rec, json_object_get(sr, "errors"));
+		else if (maybe_applied || !hold_for_retry(job, rec, sr,
+		    transient))
 			take_save_result(job, rec, sr);
 	}
 	if (job->retry.n > 0)
@@ -397,11 +426,36 @@ handle_transport(struct realtime_job *job, const struct http_request *req)
 	}
 }
 
+/* A resend ended without results, but an earlier attempt may have applied. */
+static void
+handle_maybe_applied(struct realtime_job *job, const struct api_call *call)
+{
+	const struct http_request *req = call->req;
+	char how[256], message[512];
+
+	if (call->outcome == API_STOPPED)
+		snprintf(how, sizeof(how), "the run stopping");
+	else if (req->result != CURLE_OK)
+		snprintf(how, sizeof(how), "%s", http_request_error(req));
+	else
+		snprintf(how, sizeof(how), "HTTP %ld", req->status);
+	snprintf(message, sizeof(message), "an earlier attempt may have been "
+	    "applied, as its response was lost or a server error; the last "
+	    "attempt ended with %s", how);
+	fail_part_with(job, RESULT_UNKNOWN, "CONNECTION_LOST", message);
+}
+
 static void
 on_done(struct api_call *call, void *arg)
 {
 	struct realtime_job *job = arg;
 	const struct http_request *req = call->req;
+
+	if (call->maybe_applied && (call->outcome != API_RESPONSE ||
+	    req->status != 200)) {
+		handle_maybe_applied(job, call);
+		goto next;
+	}
 
 	switch (call->outcome) {
 	case API_STOPPED:
@@ -413,13 +467,14 @@ on_done(struct api_call *call, void *arg)
 		break;
 	case API_RESPONSE:
 		if (req->status == 200)
-			take_results(job, req);
+			take_results(job, req, call->maybe_applied);
 		else if (req->status == 400)
 			handle_bad_request(job, req);
 		else
 			handle_error_status(job, req);
 		break;
 	}
+next:
 	api_call_free(call);
 	results_flush(&job->sink->results);
 	send_next(job);

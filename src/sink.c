@@ -29,6 +29,7 @@ sink_init(struct sink *s, const struct config *cfg, const struct logger *lg,
 	s->lg = lg;
 	s->opts = *opts;
 	s->input = input;
+	s->input_done = input == NULL;
 	s->started_ns = clock_now_ns();
 	results_init(&s->results, out, out_name, lg);
 	results_count_topics(&s->results, cfg->mappings, cfg->n_mappings);
@@ -125,6 +126,12 @@ stop_run(struct sink *s, int status)
 	s->input_done = true;
 	if (s->exit_status == 0)
 		s->exit_status = status;
+}
+
+void
+sink_stop(struct sink *s, int status)
+{
+	stop_run(s, status);
 }
 
 /* Give every record of CHUNK a not_processed result and free it. */
@@ -256,6 +263,25 @@ sink_chunk_done(struct sink *s, struct chunk *chunk)
 	release_chunk(s, chunk);
 }
 
+void
+sink_resume_job(struct sink *s, struct chunk *chunk, const char *job_id,
+    const char *api_version)
+{
+	/* A failed sign-in stops the api, and the job's poll then reports it. */
+	if (!s->logged_in && !s->stopping) {
+		if (api_login(s->api) == -1)
+			stop_run(s, EXIT_FATAL);
+		else
+			s->logged_in = true;
+	}
+	s->records_read += chunk->n;
+	s->records_sent += chunk->n;
+	chunk->sending_next = s->sending;
+	s->sending = chunk;
+	s->bulk_jobs++;
+	bulk_resume(s, chunk, job_id, api_version);
+}
+
 /* Send every chunk of MODE that is due while fewer than LIMIT are out. */
 static void
 dispatch_mode(struct sink *s, enum write_mode mode, const int *out,
@@ -350,6 +376,7 @@ abort_run(struct sink *s, int status)
 	struct chunk *c, *queued;
 	size_t i;
 
+	bulk_abandon(s);
 	for (c = s->sending; c != NULL; c = c->sending_next) {
 		for (i = 0; i < c->n; i++) {
 			if (!c->recs[i]->has_result)
@@ -367,6 +394,8 @@ abort_run(struct sink *s, int status)
 		chunk_free(queued);
 	}
 	results_flush(&s->results);
+	if (s->opts.rejects != NULL)
+		fflush(s->opts.rejects);
 	_exit(status);
 }
 
@@ -383,19 +412,22 @@ check_signals(struct sink *s)
 		log_error(s->lg, "second signal: stopping at once");
 		abort_run(s, 128 + signo);
 	}
+	s->stop_signal = signo == SIGINT ? "SIGINT" : "SIGTERM";
+	s->signal_ns = clock_now_ns();
 	snprintf(reason, sizeof(reason), "interrupted by %s before the record "
-	    "was sent", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	    "was sent", s->stop_signal);
 	log_warn(s->lg, "%s received: finishing requests in flight; send it "
-	    "again to stop at once", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	    "again to stop at once", s->stop_signal);
 	stop_run(s, 128 + signo);
-	api_stop(s->api, reason);
+	api_drain(s->api, reason);
+	bulk_stop(s);
 }
 
 static void
 check_stop(struct sink *s)
 {
 	check_signals(s);
-	if (api_stop_reason(s->api) != NULL)
+	if (api_stopped(s->api))
 		stop_run(s, EXIT_FATAL);
 	if (s->results.write_error == EPIPE) {
 		/* Downstream is gone (as with | head): end quietly. */
@@ -466,7 +498,7 @@ sink_run(struct sink *s)
 
 	if (s->exit_status != 0)
 		return s->exit_status;
-	if (input_failures(s->input) > 0)
+	if (s->input != NULL && input_failures(s->input) > 0)
 		return EXIT_FATAL;
 	if (s->results.count[RESULT_OK] == results_total(&s->results))
 		return EXIT_ALL_OK;
