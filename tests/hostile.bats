@@ -137,3 +137,79 @@ upsert_config() {
 	[ "$status" -eq 1 ]
 	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT")" = "unknown HTTP_502" ]
 }
+
+bulk_upsert_config() {
+	write_config "bulk_poll_interval: 50ms
+http:
+  backoff:
+    initial_interval: 10ms
+    max_retries: 1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	    mode: bulk
+	YAML
+}
+
+# Serve BODY (a JSON string) as every successfulResults file of the run.
+serve_results() {
+	fake_faults "[{\"path\": \"successfulResults\", \"times\": -1, \"action\": \"respond\", \"status\": 200, \"headers\": {\"Content-Type\": \"text/csv\"}, \"body\": $1}]"
+}
+
+@test "malformed result CSV leaves records unknown" {
+	fake_start --bulk-delay 0.05
+	cfg=$(bulk_upsert_config)
+	gen_accounts accounts 3 >"$BATS_TEST_TMPDIR/in.ndjson"
+	serve_results '"\"sf__Id\",\"sf__Created\",Name,External_Id__c\n\"001000000000001AAA\",\"true\",\"unterminated"'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r .status "$OUT" | sort -u)" = unknown ]
+	[ "$(jq -r 'has("job_id")' "$OUT" | sort -u)" = true ]
+}
+
+@test "result CSV without echoed columns" {
+	fake_start --bulk-delay 0.05
+	cfg=$(bulk_upsert_config)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	# Rows that echo no field cannot be matched to either record.
+	serve_results '"\"sf__Id\",\"sf__Created\"\n\"001000000000001AAA\",\"true\"\n\"001000000000002AAA\",\"true\"\n"'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r .status "$OUT" | sort -u)" = unknown ]
+}
+
+@test "result CSV with an extra column still matches" {
+	fake_start --bulk-delay 0.05
+	cfg=$(bulk_upsert_config)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	serve_results '"\"sf__Id\",\"sf__Created\",Name,External_Id__c,Surprise\n\"001000000000002AAA\",\"true\",\"Account 2\",\"ACC-2\",\"x\"\n\"001000000000001AAA\",\"false\",\"Account 1\",\"ACC-1\",\"y\"\n"'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 1 '[.id, .created]')" = '["001000000000001AAA",false]' ]
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 2 '[.id, .created]')" = '["001000000000002AAA",true]' ]
+}
+
+@test "JSON job info where CSV was asked" {
+	fake_start --bulk-delay 0.05
+	cfg=$(bulk_upsert_config)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	serve_results '"{\"not\": \"csv\"}"'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r .status "$OUT" | sort -u)" = unknown ]
+}
+
+@test "wrong content type with valid JSON" {
+	fake_start
+	cfg=$(upsert_config)
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "respond", "status": 200, "headers": {"Content-Type": "text/html"}, "body": [{"id": "001000000000001AAA", "success": true, "errors": [], "created": true}]}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.status, .id]' "$OUT")" = '["ok","001000000000001AAA"]' ]
+}
