@@ -315,38 +315,6 @@ suggest_relationships(const struct describe *d, char *buf, size_t len)
 		append_name(buf, len, i, i + 1 == n, names[i]);
 }
 
-/*
- * Return the Levenshtein distance without case, or 99 for a name longer
- * than MAX_NAME.
- */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, up;
-	size_t row[MAX_NAME + 1];
-
-	if (la > MAX_NAME || lb > MAX_NAME)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			cur = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			if (row[j] + 1 < cur)
-				cur = row[j] + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			row[j] = cur;
-			prev = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Find the field of D closest to NAME within two edits, or NULL. */
 static const char *
 closest_field(const struct describe *d, const char *name)
@@ -356,7 +324,7 @@ closest_field(const struct describe *d, const char *name)
 	size_t i, dist, best_dist = 3;
 
 	json_array_foreach(fields, i, f) {
-		dist = edit_distance(name, field_name(f));
+		dist = config_name_distance(name, field_name(f));
 		if (dist < best_dist) {
 			best = field_name(f);
 			best_dist = dist;

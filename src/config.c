@@ -71,7 +71,7 @@
 #define MAX_KEYS	32	/* keys in the largest block */
 #define PATH_LEN	256
 #define QUOTE_LEN	80	/* longest value quoted in a message */
-#define MAX_NAME	64	/* longest key compared for a suggestion */
+#define MAX_NAME	80	/* longest name compared: the longest API name */
 
 struct loader {
 	const char *file;
@@ -536,8 +536,8 @@ type_word(enum ktype t)
 
 /* Key suggestions. */
 
-static size_t
-edit_distance(const char *a, const char *b)
+size_t
+config_name_distance(const char *a, const char *b)
 {
 	size_t row[MAX_NAME + 1], la = strlen(a), lb = strlen(b), i, j;
 
@@ -573,7 +573,7 @@ closest(const char *name, const char *const *names, size_t n)
 	size_t d, bestd = 4, i;
 
 	for (i = 0; i < n; i++) {
-		d = edit_distance(name, names[i]);
+		d = config_name_distance(name, names[i]);
 		if (d < bestd && d < strlen(name)) {
 			best = names[i];
 			bestd = d;

@@ -161,6 +161,13 @@ struct config {
  */
 int config_load(struct config *cfg, const char *path, const struct logger *lg);
 
+/*
+ * Return the Levenshtein distance between two API names, ignoring ASCII
+ * case as Salesforce does, for "did you mean" hints; SIZE_MAX when either
+ * name is longer than a key or field name can be.
+ */
+size_t config_name_distance(const char *a, const char *b);
+
 /* Find the mapping of TOPIC, or NULL. */
 const struct mapping *config_find_mapping(const struct config *cfg,
     const char *topic);
