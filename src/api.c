@@ -133,6 +133,7 @@ build_request(const struct api *api, const struct api_call *call)
 	}
 	req->content_type = call->content_type;
 	req->accept = call->accept;
+	req->unlimited_body = call->unlimited_body;
 	req->authorization = auth_header(&api->auth);
 	return req;
 }

@@ -62,6 +62,7 @@ struct api_call {
 	const char *content_type;
 	const char *accept;
 	bool idempotent;		/* safe to resend after it may have applied */
+	bool unlimited_body;		/* read the whole response, see http.h */
 	bool essential;			/* still sent after api_drain() */
 	api_done_fn *done;
 	void *arg;

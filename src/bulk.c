@@ -1263,6 +1263,12 @@ download(struct bulk_job *job, enum bulk_file file)
 	call = api_call_new("GET", xasprintf("%s/%s/%s", job->path, job->id,
 	    file_resources[file]), NULL, 0, NULL, true, done[file], job);
 	call->accept = "text/csv";
+	/*
+	 * A job's result files echo its upload, up to 100 MB, and cutting one
+	 * would leave every record of the job unknown: they are read whole,
+	 * whatever http.http.max_response_body_bytes says.
+	 */
+	call->unlimited_body = true;
 	call->essential = true;
 	job->downloads++;
 	send_call(job, call, 0);

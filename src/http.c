@@ -36,9 +36,9 @@
 #define WRITE_BUFFER_MAX	(2L * 1024 * 1024)
 
 /*
- * The longest Retry-After honoured, in seconds; longer ones are cut to it,
- * because the delay becomes nanoseconds in an int64_t and "inf" or "1e300"
- * would overflow it.
+ * The longest Retry-After honoured, in seconds.  A longer one is cut to it
+ * because the delay becomes nanoseconds in an int64_t, which "inf" or
+ * "1e300" would overflow.
  */
 #define RETRY_AFTER_MAX		86400.0
 
@@ -601,7 +601,8 @@ reset_request(struct http *h, struct http_request *req)
 	req->last_ulnow = 0;
 	req->deadline_ns = INT64_MAX;
 	buf_free(&req->response);
-	buf_init(&req->response, (size_t)h->cfg->http.max_response_body_bytes);
+	buf_init(&req->response, req->unlimited_body ? 0 :
+	    (size_t)h->cfg->http.max_response_body_bytes);
 	buf_free(&req->response_headers);
 	buf_init(&req->response_headers,
 	    (size_t)h->cfg->access_log_body_limit);

@@ -35,6 +35,7 @@ struct http_request {
 	const char *content_type;	/* static string, or NULL */
 	const char *accept;		/* static string, or NULL */
 	char *authorization;		/* owned "Bearer ..." value, or NULL */
+	bool unlimited_body;		/* ignore max_response_body_bytes */
 	http_done_fn *done;
 	void *arg;
 

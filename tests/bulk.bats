@@ -597,3 +597,15 @@ run_bulk() {
 	assert_one_result_per_record "$IN"
 	[ "$(fake_requests 'jobs/ingest/[^/]+$' | jq '[.[] | select(.status == 503)] | length')" -eq 1 ]
 }
+
+@test "result files ignore the body size limit" {
+	cfg=$(bulk_config upsert Account "http:
+  http:
+    max_response_body_bytes: 1500")
+	# JobInfo answers fit in 1500 bytes; the results of 100 records do not.
+	gen_accounts t 100 >"$IN"
+	run_bulk "$cfg"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$IN"
+	[ "$(jq -r .status "$OUT" | sort -u)" = ok ]
+}
