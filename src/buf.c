@@ -2,8 +2,8 @@
  * buf.c - growable byte buffers with a hard ceiling.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,23 +87,87 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at the start of S (N bytes), or 0
+ * when S does not start with one.  RFC 3629 rules out overlong forms,
+ * surrogates and code points above U+10FFFF.
+ */
+static size_t
+utf8_sequence(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int
+buf_put_utf8(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, start = 0, k;
+
+	while (i < n) {
+		if ((k = utf8_sequence(u + i, n - i)) > 0) {
+			i += k;
+			continue;
+		}
+		if (buf_append(b, s + start, i - start) == -1 ||
+		    buf_append(b, "\xef\xbf\xbd", 3) == -1)
+			return -1;
+		start = ++i;
+	}
+	return buf_append(b, s + start, n - start);
+}
+
 int
 buf_json_escape(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, start = 0, k;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		unsigned char c = u[i];
 		char esc[7];
 		size_t elen;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x80 && (k = utf8_sequence(u + i, n - i)) > 0) {
+			i += k;
 			continue;
+		}
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
 
 		if (buf_append(b, s + start, i - start) == -1)
 			return -1;
-		start = i + 1;
+		start = ++i;
 
 		switch (c) {
 		case '"': memcpy(esc, "\\\"", 2); elen = 2; break;
@@ -112,6 +176,12 @@ buf_json_escape(struct buf *b, const char *s, size_t n)
 		case '\r': memcpy(esc, "\\r", 2); elen = 2; break;
 		case '\t': memcpy(esc, "\\t", 2); elen = 2; break;
 		default:
+			if (c >= 0x80) {
+				/* Not UTF-8: U+FFFD keeps the line valid JSON. */
+				memcpy(esc, "\\ufffd", 6);
+				elen = 6;
+				break;
+			}
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];

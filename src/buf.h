@@ -26,8 +26,15 @@ int buf_putc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Append S as the body of a JSON string (without quotes), escaped. */
+/*
+ * Append S as the body of a JSON string (without quotes), escaped.  Bytes
+ * that are not part of valid UTF-8 become \ufffd, so the result is always
+ * valid JSON.
+ */
 int buf_json_escape(struct buf *b, const char *s, size_t n);
+
+/* Append S, replacing every byte that is not part of valid UTF-8 by U+FFFD. */
+int buf_put_utf8(struct buf *b, const char *s, size_t n);
 
 /* Forget the contents but keep the allocation. */
 void buf_clear(struct buf *b);

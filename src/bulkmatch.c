@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "bulkmatch.h"
 #include "xalloc.h"
 
@@ -745,10 +746,16 @@ split_fields(const char *s, size_t n)
 json_t *
 bulkmatch_parse_error(const char *sf_error)
 {
-	const char *colon = strchr(sf_error, ':'), *rest, *last;
+	const char *colon, *rest, *last;
 	size_t n, fn;
 	json_t *err, *errors;
+	struct buf clean;
 
+	/* jansson rejects invalid UTF-8, which the result file may contain. */
+	buf_init(&clean, 0);
+	buf_put_utf8(&clean, sf_error, strlen(sf_error));
+	sf_error = clean.data ? clean.data : "";
+	colon = strchr(sf_error, ':');
 	if (colon == NULL) {
 		err = json_pack("{s:s, s:s, s:[]}", "code", "UNKNOWN_ERROR",
 		    "message", sf_error, "fields");
@@ -779,5 +786,6 @@ bulkmatch_parse_error(const char *sf_error)
 out:
 	errors = json_array();
 	json_array_append_new(errors, err);
+	buf_free(&clean);
 	return errors;
 }

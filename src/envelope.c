@@ -6,6 +6,7 @@
  * original text with jsonscan so that its values travel unchanged.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,9 +35,21 @@ static json_t *
 parse_object(const char *text, size_t len, const char *what, const char **code,
     char *msg, size_t msglen)
 {
+	const char *nul = memchr(text, '\0', len);
 	json_error_t err;
 	json_t *root;
 
+	/*
+	 * JSON allows no raw NUL byte, but jansson 2.14 accepts one after a
+	 * value, and jsonscan stops there: the members after it would be
+	 * dropped without a word.
+	 */
+	if (nul != NULL) {
+		*code = "INVALID_JSON";
+		snprintf(msg, msglen, "%s contains a NUL byte at column %zu",
+		    what, (size_t)(nul - text) + 1);
+		return NULL;
+	}
 	root = json_loadb(text, len, DECODE_FLAGS, &err);
 	if (root == NULL) {
 		*code = "INVALID_JSON";
@@ -97,12 +110,19 @@ take_kafka_position(struct record *rec, json_t *env)
 {
 	json_t *partition = json_object_get(env, "partition");
 	json_t *offset = json_object_get(env, "offset");
+	double p, o;
 
 	if (!json_is_number(partition) || !json_is_number(offset))
 		return -1;
+	p = json_number_value(partition);
+	o = json_number_value(offset);
+	/* Kafka's partitions are int32 and its offsets int64, both from 0. */
+	if (!(p >= 0 && p <= INT32_MAX && floor(p) == p) ||
+	    !(o >= 0 && o < 0x1p63 && floor(o) == o))
+		return -1;
 	rec->has_kafka = true;
-	rec->partition = (int32_t)json_number_value(partition);
-	rec->offset = (int64_t)llround(json_number_value(offset));
+	rec->partition = (int32_t)p;
+	rec->offset = (int64_t)o;
 	return 0;
 }
 
@@ -119,7 +139,8 @@ parse_kcat(struct record *rec, json_t *env, const char **code, char *msg,
 
 	if (take_kafka_position(rec, env) == -1)
 		return fail(code, "INVALID_PAYLOAD", msg, msglen,
-		    "kcat envelope has no numeric \"partition\" and \"offset\"");
+		    "kcat envelope has no \"partition\" and \"offset\" "
+		    "that are integers from 0");
 	if (json_is_null(payload))
 		return fail(code, "INVALID_PAYLOAD", msg, msglen,
 		    "kcat payload is null (a tombstone), not a record");

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -84,13 +85,18 @@ take_external_id(struct record *rec, const char **code, char *msg,
 		    "field \"%s\" in data", field);
 		return -1;
 	}
-	v = json_loadb(m.value, m.value_len, JSON_DECODE_ANY |
-	    JSON_DECODE_INT_AS_REAL, NULL);
-	if (json_is_string(v) && json_string_length(v) > 0)
-		rec->key = xstrdup(json_string_value(v));
-	else if (json_is_number(v))
+	if (m.value_len > 2 && m.value[0] == '"' &&
+	    memchr(m.value, '\\', m.value_len) == NULL) {
+		/* The common case needs no decoding: copy between the quotes. */
+		rec->key = xstrndup(m.value + 1, m.value_len - 2);
+	} else if (m.value[0] == '-' || isdigit((unsigned char)m.value[0])) {
 		rec->key = xstrndup(m.value, m.value_len);
-	json_decref(v);
+	} else {
+		v = json_loadb(m.value, m.value_len, JSON_DECODE_ANY, NULL);
+		if (json_is_string(v) && json_string_length(v) > 0)
+			rec->key = xstrdup(json_string_value(v));
+		json_decref(v);
+	}
 	if (rec->key == NULL) {
 		snprintf(msg, msglen, "external ID field \"%s\" must be a "
 		    "non-empty string or a number", field);

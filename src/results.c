@@ -55,12 +55,33 @@ results_set_rejects(struct results *res, FILE *rejects, const char *name)
 	res->rejects_name = name;
 }
 
+/* Append ,"KEY":"VALUE" with VALUE escaped; KEY needs no escaping. */
 static void
 put_string(struct buf *b, const char *key, const char *value)
 {
-	buf_printf(b, ",\"%s\":\"", key);
+	buf_puts(b, ",\"");
+	buf_puts(b, key);
+	buf_puts(b, "\":\"");
 	buf_json_escape(b, value, strlen(value));
 	buf_putc(b, '"');
+}
+
+/* Append the decimal text of N: results are written for every record. */
+static void
+put_long(struct buf *b, long long n)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+
+	do {
+		digits[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (n < 0)
+		digits[--i] = '-';
+	buf_append(b, digits + i, sizeof(digits) - i);
 }
 
 /* The members every line starts with, up to and including "status". */
@@ -70,10 +91,15 @@ begin_line(struct buf *b, struct record *rec, enum result_status status)
 	buf_clear(b);
 	buf_puts(b, "{\"source\":\"");
 	buf_json_escape(b, rec->source, strlen(rec->source));
-	buf_printf(b, "\",\"line\":%ld", rec->line);
-	if (rec->has_kafka)
-		buf_printf(b, ",\"kafka\":{\"partition\":%" PRId32
-		    ",\"offset\":%" PRId64 "}", rec->partition, rec->offset);
+	buf_puts(b, "\",\"line\":");
+	put_long(b, rec->line);
+	if (rec->has_kafka) {
+		buf_puts(b, ",\"kafka\":{\"partition\":");
+		put_long(b, rec->partition);
+		buf_puts(b, ",\"offset\":");
+		put_long(b, rec->offset);
+		buf_putc(b, '}');
+	}
 	if (rec->topic != NULL)
 		put_string(b, "topic", rec->topic);
 	if (rec->map != NULL) {
@@ -197,8 +223,25 @@ results_errors(struct results *res, struct record *rec,
 json_t *
 results_make_error(const char *code, const char *message)
 {
-	return json_pack("{s:s, s:s, s:[]}", "code", code, "message", message,
-	    "fields");
+	json_t *err = json_pack("{s:s, s:s, s:[]}", "code", code, "message",
+	    message, "fields");
+	struct buf c, m;
+
+	if (err != NULL)
+		return err;
+	/*
+	 * jansson rejects invalid UTF-8.  Text from Salesforce can be invalid,
+	 * and so can text cut at a size limit inside a character.
+	 */
+	buf_init(&c, 0);
+	buf_init(&m, 0);
+	buf_put_utf8(&c, code, strlen(code));
+	buf_put_utf8(&m, message, strlen(message));
+	err = json_pack("{s:s, s:s, s:[]}", "code", c.data ? c.data : "",
+	    "message", m.data ? m.data : "", "fields");
+	buf_free(&c);
+	buf_free(&m);
+	return err;
 }
 
 void

@@ -8,6 +8,7 @@ Responses" and "Limit Info Header"):
     and once N passes M the call is refused with 403 REQUEST_LIMIT_EXCEEDED;
   * GET /services/data/ needs no token and carries no Sforce-Limit-Info.
 """
+import base64
 import re
 import time
 import traceback
@@ -133,6 +134,11 @@ class App:
     def _canned(spec):
         body = spec.get("body", "")
         headers = [(str(k), str(v)) for k, v in (spec.get("headers") or {}).items()]
+        if "body_base64" in spec:
+            # Bytes that are not UTF-8, which a JSON rule cannot hold as text.
+            data = base64.b64decode(spec["body_base64"])
+            ctype = None if any(k.lower() == "content-type" for k, _ in headers) else JSON_TYPE
+            return Response(int(spec.get("status", 500)), data, ctype, headers)
         if isinstance(body, str):
             data = body.encode("utf-8")
             ctype = None if any(k.lower() == "content-type" for k, _ in headers) else JSON_TYPE

@@ -3,7 +3,8 @@
 A rule matches a /services/ request by method and by a regular expression
 searched in the path.  It lets `skip` matching requests through, then fires
 `times` times (-1 = forever).  Actions:
-  respond       respond with status/body/headers instead of doing the work
+  respond       respond with status/body/headers instead of doing the work;
+                body_base64 in place of body gives the body as raw bytes
   drop          close the connection without a response, before the work
   drop_after    do the work, then close the connection without a response
   delay         sleep `seconds`, then handle normally
