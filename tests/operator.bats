@@ -136,3 +136,21 @@ mixed_input() {
 	[ "$(head -n 1 "$BATS_TEST_TMPDIR/requests/accounts-0001.csv")" = "Name,External_Id__c" ]
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/requests/accounts-0002.csv")" -eq 51 ]
 }
+
+@test "status line colour obeys NO_COLOR" {
+	command -v script >/dev/null || skip "script(1) is needed for a terminal"
+	fake_start
+	# Slow answers let the line be drawn again once the failure is known.
+	fake POST /__fake/config '{"latency": 1.2}' >/dev/null
+	cfg=$(mixed_config)
+	mixed_input >"$BATS_TEST_TMPDIR/in.ndjson"
+	export TERM=xterm
+	# script(1) gives sfsink a terminal, so the status line is drawn.
+	script -qec "'$SFSINK' -c '$cfg' '$BATS_TEST_TMPDIR/in.ndjson' >/dev/null" \
+	    "$BATS_TEST_TMPDIR/tty" >/dev/null 2>&1 || true
+	grep -q $'\033\\[31m' "$BATS_TEST_TMPDIR/tty"
+	NO_COLOR=1 script -qec "'$SFSINK' -c '$cfg' '$BATS_TEST_TMPDIR/in.ndjson' >/dev/null" \
+	    "$BATS_TEST_TMPDIR/tty" >/dev/null 2>&1 || true
+	grep -q $'\r\033\\[K' "$BATS_TEST_TMPDIR/tty"
+	! grep -q $'\033\\[31m' "$BATS_TEST_TMPDIR/tty"
+}
