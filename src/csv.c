@@ -150,8 +150,21 @@ fail(struct row_builder *rb, const char *fmt, ...)
 static int
 add_string(struct row_builder *rb, const char *name, const char *v, size_t n)
 {
-	json_t *s = json_loadb(v, n, JSON_DECODE_ANY, NULL);
+	json_t *s;
 	int rc = 0;
+
+	/* Most strings have no escapes: their text between the quotes is the value. */
+	if (n >= 2 && memchr(v, '\\', n) == NULL) {
+		if (n - 2 == strlen(CSV_NULL_TEXT) &&
+		    memcmp(v + 1, CSV_NULL_TEXT, n - 2) == 0)
+			return fail(rb, "field \"%s\" is the string \"#N/A\", "
+			    "which Bulk API 2.0 reads as null; send null to clear "
+			    "a field", name);
+		add_cell(rb, name, v + 1, n - 2, CSV_STRING);
+		return 0;
+	}
+
+	s = json_loadb(v, n, JSON_DECODE_ANY, NULL);
 
 	if (!json_is_string(s))
 		rc = fail(rb, "field \"%s\" contains a NUL character, which "
@@ -604,14 +617,16 @@ end_field(struct csv_fields *f)
 static const char *
 read_quoted(struct csv_reader *r, const char *p, struct csv_fields *f)
 {
-	for (p++; p < r->end; p++) {
-		if (*p != '"') {
-			buf_putc(&f->text, *p);
+	const char *run = ++p;	/* start of the text not yet copied */
+
+	for (; p < r->end; p++) {
+		if (*p != '"')
 			continue;
-		}
+		buf_append(&f->text, run, (size_t)(p - run));
 		if (p + 1 < r->end && p[1] == '"') {
 			buf_putc(&f->text, '"');
 			p++;
+			run = p + 1;
 			continue;
 		}
 		return p + 1;
