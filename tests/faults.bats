@@ -18,17 +18,9 @@ faultsim() {
 }
 
 # The fixed seeds, chosen so that together they fire every fault kind of
-# the driver.  None of them drops the connection of an idempotent request
-# after the write, which the NOTE below explains.
-#
-# NOTE: seeds 1137, 1190 and 2140 are left out because they fail.  When
-# the connection of an idempotent request drops after Salesforce applied
-# it, sfsink sends it again, and an error of the retry (or a stop before
-# the retry) becomes the result.  In 1137 bulk jobs whose close was sent
-# twice run and write their records, which are reported failed.  1190
-# reports an upsert failed that was written, and 2140 reports a delete that
-# was done as failed with ENTITY_IS_DELETED.  Add the seeds once such a
-# result says that the record may have been written.
+# the driver.  1137, 1190 and 2140 drop the connection of an idempotent
+# request after Salesforce applied it: a bulk close, an upsert and a
+# delete, whose resends must not turn the outcome into failed.
 
 @test "fault seed 2114: throttling, 5xx and token expiry" {
 	faultsim --seed 2114
@@ -68,6 +60,18 @@ faultsim() {
 
 @test "fault seed 2141: retried bulk close" {
 	faultsim --seed 2141
+}
+
+@test "fault seed 1137: bulk close resent after the write" {
+	faultsim --seed 1137
+}
+
+@test "fault seed 1190: upsert resent after the write" {
+	faultsim --seed 1190
+}
+
+@test "fault seed 2140: delete resent after the write" {
+	faultsim --seed 2140
 }
 
 @test "fault seeds from SFSINK_FAULT_SEEDS" {
