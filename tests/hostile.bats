@@ -213,3 +213,28 @@ serve_results() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -c '[.status, .id]' "$OUT")" = '["ok","001000000000001AAA"]' ]
 }
+
+@test "trickled response is bounded by the timeout" {
+	fake_start
+	cfg=$(write_config "http:
+  timeout: 1s
+  backoff:
+    initial_interval: 10ms
+    max_retries: 1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	)
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	# About 200 body bytes, 0.2 s apart: far beyond the 1 s timeout.
+	fake_faults '[{"path": "composite/sobjects", "times": -1, "action": "trickle", "seconds": 0.2}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	# The upsert was applied before its answer stalled: the outcome is unknown.
+	[ "$(jq -r '[.status, .errors[0].code] | join(" ")' "$OUT" | sort -u)" = "unknown CONNECTION_LOST" ]
+	[[ "$(jq -r '.errors[0].message' "$OUT" | head -n 1)" == *"timed out"* ]]
+	[ "$(fake_requests 'composite/sobjects' | jq length)" -eq 2 ]
+}

@@ -36,6 +36,7 @@ class Response:
         if content_type:
             self.headers.append(("Content-Type", content_type))
         self.drop = False           # close the connection without a response
+        self.trickle = 0.0          # seconds between body bytes, 0 to send at once
 
 
 def json_response(status, obj, headers=None):
@@ -106,7 +107,11 @@ class App:
             ctx.tokens.expire_all()
         terminal = next((r for r in fired if r.action in ("respond", "drop", "drop_after")), None)
         if terminal and terminal.action == "respond":
-            return self._canned(terminal.spec)
+            resp = self._canned(terminal.spec)
+            for r in fired:
+                if r.action == "trickle":
+                    resp.trickle = float(r.spec.get("seconds", 0.1))
+            return resp
         if terminal and terminal.action == "drop":
             resp = Response(0)
             resp.drop = True
@@ -120,6 +125,9 @@ class App:
             self._job_faults(fired, resp.job_id)
         if terminal and terminal.action == "drop_after":
             resp.drop = True
+        for r in fired:
+            if r.action == "trickle":
+                resp.trickle = float(r.spec.get("seconds", 0.1))
         return resp
 
     def _job_faults(self, fired, jid):

@@ -14,6 +14,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -168,8 +169,20 @@ class Handler(BaseHTTPRequestHandler):
         body = b"" if resp.status in (204, 304) or self.command == "HEAD" else resp.body
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body:
+        if body and resp.trickle > 0:
+            self._trickle(body, resp.trickle)
+        elif body:
             self.wfile.write(body)
+
+    def _trickle(self, body, seconds):
+        """Send BODY one byte at a time, SECONDS apart, as a slow peer would."""
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:
+            self.close_connection = True
 
     def _drop(self):
         """Close the TCP connection without writing a response."""

@@ -8,6 +8,8 @@ searched in the path.  It lets `skip` matching requests through, then fires
   drop          close the connection without a response, before the work
   drop_after    do the work, then close the connection without a response
   delay         sleep `seconds`, then handle normally
+  trickle       handle normally, but send the response body one byte at a
+                time, `seconds` (default 0.1) apart
   expire_token  invalidate every token, then handle normally (gives 401)
   job_fail      the bulk job named in the path ends Failed with error_message
   job_abort     the bulk job named in the path becomes Aborted
@@ -15,7 +17,8 @@ searched in the path.  It lets `skip` matching requests through, then fires
 import re
 import threading
 
-ACTIONS = {"respond", "drop", "drop_after", "delay", "expire_token", "job_fail", "job_abort"}
+ACTIONS = {"respond", "drop", "drop_after", "delay", "trickle", "expire_token", "job_fail",
+           "job_abort"}
 
 
 class RuleError(ValueError):
