@@ -236,9 +236,14 @@ batcher_deadline(const struct batcher *b)
 }
 
 int
-batcher_full(const struct batcher *b)
+batcher_full(const struct batcher *b, size_t limit)
 {
-	return b->ready != NULL;
+	const struct chunk *c;
+	size_t n = 0;
+
+	for (c = b->ready; c != NULL && n < limit; c = c->next)
+		n++;
+	return n >= limit;
 }
 
 void

@@ -9,8 +9,9 @@
  * A chunk of an auto mapping goes through Bulk API 2.0 when it holds at
  * least bulk_threshold records and through sObject Collections otherwise.  A full
  * queue becomes a ready chunk at once and the queue starts again; the
- * caller stops reading while chunks are ready and not yet taken
- * (batcher_full()), which bounds memory by what one read brings in.
+ * caller stops reading while enough chunks are ready and not yet taken
+ * (batcher_full()), which bounds memory by that many chunks plus what one
+ * read brings in.
  */
 #ifndef SFSINK_BATCH_H
 #define SFSINK_BATCH_H
@@ -76,8 +77,12 @@ int64_t batcher_deadline(const struct batcher *b);
 /* Take every queued and held record, whatever its key (the run is ending). */
 struct chunk *batcher_take_any(struct batcher *b);
 
-/* Nonzero while full chunks wait to be taken: reading must pause. */
-int batcher_full(const struct batcher *b);
+/*
+ * Nonzero while at least LIMIT full chunks wait to be taken: reading must
+ * pause.  Keeping as many ready as requests can be in flight lets every
+ * slot freed by one batch of responses be filled at once.
+ */
+int batcher_full(const struct batcher *b, size_t limit);
 
 void batcher_free(struct batcher *b);
 

@@ -346,7 +346,8 @@ poll_once(struct sink *s, int timeout_ms)
 	bool readable = false;
 	int fd = -1;
 
-	if (!s->input_done && !batcher_full(&s->batcher)) {
+	if (!s->input_done &&
+	    !batcher_full(&s->batcher, (size_t)s->cfg->max_in_flight)) {
 		fd = input_fd(s->input);
 		if (fd == -1) {
 			s->input_done = true;
