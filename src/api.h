@@ -73,7 +73,7 @@ struct api_call {
 	/*
 	 * An earlier attempt may have been applied: it was resent after its
 	 * connection failed once the request was out, or after a 500, 502 or
-	 * 504.  A later failure then says nothing about the first attempt.
+	 * 504.  A later failure then shows nothing about the first attempt.
 	 */
 	bool maybe_applied;
 

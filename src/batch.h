@@ -86,7 +86,7 @@ int batcher_full(const struct batcher *b, size_t limit);
 
 void batcher_free(struct batcher *b);
 
-/* How a chunk of N records of MAP is sent: MODE_REALTIME or MODE_BULK. */
+/* The mode a chunk of N records of MAP is sent with: MODE_REALTIME or MODE_BULK. */
 enum write_mode chunk_mode(const struct mapping *map, size_t n);
 
 /* A chunk of the N records in RECS, whose array it takes over. */

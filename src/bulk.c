@@ -821,8 +821,8 @@ on_closed(struct api_call *call, void *arg)
 	    call->maybe_applied) {
 		/*
 		 * An earlier close may have taken effect before its connection
-		 * failed, and the resend was refused for that very reason: the
-		 * job's state tells.
+		 * failed, and the resend was rejected for that very reason, so
+		 * the job's state decides.
 		 */
 		log_info(job->bc->sink->lg, "bulk job %s: closing it again got "
 		    "HTTP %ld after a lost response; reading its state",
@@ -1266,7 +1266,7 @@ download(struct bulk_job *job, enum bulk_file file)
 	/*
 	 * A job's result files echo its upload, up to 100 MB, and cutting one
 	 * would leave every record of the job unknown: they are read whole,
-	 * whatever http.http.max_response_body_bytes says.
+	 * whatever http.http.max_response_body_bytes is set to.
 	 */
 	call->unlimited_body = true;
 	call->essential = true;

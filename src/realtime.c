@@ -293,7 +293,7 @@ queue_retries(struct realtime_job *job)
 
 /*
  * A resent request failed for REC, but an earlier attempt may have written
- * it: the outcome is unknown.  ERRORS (borrowed) is the resend's answer.
+ * it: the outcome is unknown.  ERRORS (borrowed) are the errors of the resend's response.
  */
 static void
 give_unknown(struct realtime_job *job, struct record *rec, json_t *errors)

@@ -6,7 +6,7 @@
  * composite/sobjects/{SObject}/{external_id_field} (upsert) or DELETE
  * composite/sobjects?ids=... (delete).  Each record carries
  * attributes.type, and every field value is copied from the input text.
- * When Salesforce answers a whole request with 400, nothing was written:
+ * When Salesforce rejects a whole request with 400, nothing was written:
  * unless all_or_none is set the chunk is split in halves and resent, one
  * half after the other, until the error lands on the record that causes
  * it.

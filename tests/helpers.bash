@@ -36,7 +36,7 @@ fake_stop() {
 	fi
 }
 
-# fake METHOD PATH [BODY]: call the fake's control API, print the answer.
+# fake METHOD PATH [BODY]: call the fake's control API, print the response body.
 fake() {
 	"$PYTHON3" "$TESTS_SRCDIR/fakectl.py" "$FAKE_URL" "$@"
 }
@@ -69,7 +69,8 @@ write_config() {
 		echo "topic_mappings:"
 		cat
 	} >"$path"
-	# The file holds a literal client_secret: keep it private, as users should.
+	# The file contains a literal client_secret, so keep it private as users
+	# should.
 	chmod 600 "$path"
 	echo "$path"
 }
