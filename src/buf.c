@@ -65,7 +65,30 @@ buf_puts(struct buf *b, const char *s)
 int
 buf_putc(struct buf *b, char c)
 {
+	/* The common case first: room for C and the NUL, so within max too. */
+	if (b->len + 2 <= b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_append(b, &c, 1);
+}
+
+int
+buf_put_long(struct buf *b, long long n)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+
+	do {
+		digits[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (n < 0)
+		digits[--i] = '-';
+	return buf_append(b, digits + i, sizeof(digits) - i);
 }
 
 int

@@ -91,7 +91,8 @@ canon_number(struct buf *b, const char *s, size_t n)
 		exp++;
 	}
 	b->data[b->len] = '\0';
-	buf_printf(b, "e%lld", exp);
+	buf_putc(b, 'e');
+	buf_put_long(b, exp);
 	return 0;
 bad:
 	b->len = start;
@@ -190,7 +191,8 @@ canon_instant(struct buf *b, const char *s, size_t n)
 	if (parse_zone(s, n, at, &zone) == -1)
 		return -1;
 	t = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - zone) * 60 + sec;
-	buf_printf(b, "t%lld", t * 1000 + ms);
+	buf_putc(b, 't');
+	buf_put_long(b, t * 1000 + ms);
 	return 0;
 }
 

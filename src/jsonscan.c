@@ -20,15 +20,23 @@ skip_space(const char *p, const char *end)
 	return p;
 }
 
-/* P points at the opening quote; returns the byte after the closing one. */
+/*
+ * P points at the opening quote; returns the byte after the closing one:
+ * the first quote after P that follows an even run of backslashes.
+ */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
+	const char *q, *b;
+
+	for (p++; p < end; p = q + 1) {
+		q = memchr(p, '"', (size_t)(end - p));
+		if (q == NULL)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			continue;
+		if ((q - b) % 2 == 0)
+			return q + 1;
 	}
 	return NULL;
 }
@@ -57,6 +65,17 @@ skip_nested(const char *p, const char *end)
 	return NULL;
 }
 
+static bool
+is_delimiter(char c)
+{
+	switch (c) {
+	case ',': case '}': case ']': case ' ': case '\t': case '\r': case '\n':
+		return true;
+	default:
+		return false;
+	}
+}
+
 const char *
 jsonscan_skip_value(const char *p, const char *end)
 {
@@ -68,7 +87,7 @@ jsonscan_skip_value(const char *p, const char *end)
 		return skip_nested(p, end);
 
 	/* A number or a literal: up to the next delimiter. */
-	while (p < end && strchr(",}] \t\r\n", *p) == NULL)
+	while (p < end && !is_delimiter(*p))
 		p++;
 	return p;
 }
@@ -118,6 +137,42 @@ jsonscan_next(struct jsonscan *js, struct json_member *m)
 		return -1;
 	m->value = p;
 	m->value_len = (size_t)(q - p);
+	js->p = q;
+	return 1;
+}
+
+int
+jsonscan_array_init(struct jsonscan *js, const char *text, size_t len)
+{
+	const char *end = text + len;
+	const char *p = skip_space(text, end);
+
+	if (p >= end || *p != '[')
+		return -1;
+	js->p = p + 1;
+	js->end = end;
+	return 0;
+}
+
+int
+jsonscan_array_next(struct jsonscan *js, const char **value, size_t *len)
+{
+	const char *p = skip_space(js->p, js->end);
+	const char *q;
+
+	if (p < js->end && *p == ',')
+		p = skip_space(p + 1, js->end);
+	if (p >= js->end)
+		return -1;
+	if (*p == ']') {
+		js->p = p;
+		return 0;
+	}
+	q = jsonscan_skip_value(p, js->end);
+	if (q == NULL)
+		return -1;
+	*value = p;
+	*len = (size_t)(q - p);
 	js->p = q;
 	return 1;
 }

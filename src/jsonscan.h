@@ -1,10 +1,11 @@
 /*
- * jsonscan.h - byte spans of members inside JSON object text.
+ * jsonscan.h - byte spans of members and elements inside JSON text.
  *
  * jansson has no lossless number type, so sfsink never re-serialises field
  * values: it copies their original text.  These functions find that text.
- * They expect text that jansson has already accepted as a JSON object and
- * only walk its top level; on anything else they return -1.
+ * They expect text already known to be valid JSON (accepted by jansson,
+ * or by jsoncheck.h without building a tree) and only walk its top level;
+ * on anything else they return -1.
  */
 #ifndef SFSINK_JSONSCAN_H
 #define SFSINK_JSONSCAN_H
@@ -35,6 +36,12 @@ int jsonscan_next(struct jsonscan *js, struct json_member *m);
  * when NOCASE is set.  Keys written with escapes are decoded first.
  */
 int json_member_is(const struct json_member *m, const char *name, bool nocase);
+
+/* Start walking the array in TEXT; returns -1 when TEXT is not an array. */
+int jsonscan_array_init(struct jsonscan *js, const char *text, size_t len);
+
+/* Fetch the next element: 1 when one was read, 0 at the end, -1 on bad text. */
+int jsonscan_array_next(struct jsonscan *js, const char **value, size_t *len);
 
 /* Find the first member named NAME (see json_member_is); 1 found, 0 not. */
 int jsonscan_find(const char *text, size_t len, const char *name, bool nocase,

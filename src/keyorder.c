@@ -40,20 +40,46 @@ keyorder_new(void)
 	return ko;
 }
 
-/* Build the scoped, case-folded key of REC; the caller frees it. */
+/* Copy N bytes of S to P in lower case; returns the byte after them. */
+static char *
+put_lower(char *p, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		*p++ = (char)tolower((unsigned char)s[i]);
+	return p;
+}
+
+/*
+ * Build the scoped, case-folded key of REC; the caller frees it.  Upserts
+ * are scoped by sObject and external ID field ("x", 0x1F separators);
+ * other operations by the first 15 characters of the Id ("i").
+ */
 static char *
 scoped_key(const struct record *rec)
 {
 	const struct mapping *map = rec->map;
+	size_t obj, field, key = strlen(rec->key);
 	char *k, *p;
 
-	if (map->operation == OP_UPSERT)
-		k = xasprintf("x\037%s\037%s\037%s", map->sobject,
-		    map->external_id_field, rec->key);
-	else
-		k = xasprintf("i\037%.15s", rec->key);
-	for (p = k; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
+	if (map->operation != OP_UPSERT) {
+		key = key < 15 ? key : 15;
+		k = xmalloc(key + 3);
+		p = put_lower(k, "i\037", 2);
+		*put_lower(p, rec->key, key) = '\0';
+		return k;
+	}
+
+	obj = strlen(map->sobject);
+	field = strlen(map->external_id_field);
+	k = xmalloc(obj + field + key + 5);
+	p = put_lower(k, "x\037", 2);
+	p = put_lower(p, map->sobject, obj);
+	*p++ = '\037';
+	p = put_lower(p, map->external_id_field, field);
+	*p++ = '\037';
+	*put_lower(p, rec->key, key) = '\0';
 	return k;
 }
 

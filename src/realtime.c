@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "jsoncheck.h"
 #include "jsonscan.h"
 #include "realtime.h"
 #include "xalloc.h"
@@ -308,6 +309,87 @@ give_unknown(struct realtime_job *job, struct record *rec, json_t *errors)
 	    code ? code : "an error", message ? message : "");
 }
 
+/* A successful save result as read from the text: Ids have 18 characters. */
+struct saved {
+	char id[32];
+	int created;		/* 1, 0, or -1 when absent */
+};
+
+static bool
+literal_is(const struct json_member *m, const char *word)
+{
+	return m->value_len == strlen(word) &&
+	    memcmp(m->value, word, m->value_len) == 0;
+}
+
+/* Read one save result; false unless it has "success": true and an Id. */
+static bool
+read_saved(const char *text, size_t len, struct saved *out)
+{
+	struct jsonscan js;
+	struct json_member m;
+	bool success = false;
+
+	out->id[0] = '\0';
+	out->created = -1;
+	if (jsonscan_init(&js, text, len) == -1)
+		return false;
+	while (jsonscan_next(&js, &m) == 1) {
+		if (json_member_is(&m, "success", false))
+			success = literal_is(&m, "true");
+		else if (json_member_is(&m, "created", false))
+			out->created = literal_is(&m, "true") ? 1 :
+			    literal_is(&m, "false") ? 0 : -1;
+		else if (json_member_is(&m, "id", false)) {
+			if (m.value[0] != '"' || m.value_len - 2 >= sizeof(out->id) ||
+			    memchr(m.value, '\\', m.value_len) != NULL)
+				return false;
+			memcpy(out->id, m.value + 1, m.value_len - 2);
+			out->id[m.value_len - 2] = '\0';
+		}
+	}
+	return success && out->id[0] != '\0';
+}
+
+/*
+ * The common response: one save result per record, each a success.  The
+ * Ids are read straight from the text, which jsoncheck has found valid,
+ * without building a jansson tree.  Returns false, having written no
+ * result, for any other response; take_results() then reads it with
+ * jansson.
+ */
+static bool
+take_all_saved(struct realtime_job *job, const struct http_request *req)
+{
+	bool upsert = job->chunk->map->operation == OP_UPSERT;
+	size_t i = 0, n = job->current.n, len;
+	struct saved *saved;
+	struct jsonscan js;
+	const char *value;
+	int rc;
+
+	if (req->response.data == NULL ||
+	    !jsoncheck_array(req->response.data, req->response.len))
+		return false;
+	saved = xreallocarray(NULL, n, sizeof(*saved));
+	jsonscan_array_init(&js, req->response.data, req->response.len);
+	while ((rc = jsonscan_array_next(&js, &value, &len)) == 1) {
+		if (i == n || !read_saved(value, len, &saved[i]))
+			break;
+		i++;
+	}
+	if (rc != 0 || i != n) {
+		free(saved);
+		return false;
+	}
+
+	for (i = 0; i < n; i++)
+		results_ok(&job->sink->results, current_record(job, i),
+		    saved[i].id, upsert ? saved[i].created : -1, NULL);
+	free(saved);
+	return true;
+}
+
 static void
 take_results(struct realtime_job *job, const struct http_request *req,
     bool maybe_applied)
@@ -316,6 +398,8 @@ take_results(struct realtime_job *job, const struct http_request *req,
 	bool transient;
 	size_t i;
 
+	if (take_all_saved(job, req))
+		return;
 	if (req->response.data != NULL)
 		root = json_loadb(req->response.data, req->response.len, 0, NULL);
 	if (!json_is_array(root) || json_array_size(root) != job->current.n) {

@@ -66,24 +66,6 @@ put_string(struct buf *b, const char *key, const char *value)
 	buf_putc(b, '"');
 }
 
-/* Append the decimal text of N: results are written for every record. */
-static void
-put_long(struct buf *b, long long n)
-{
-	char digits[24];
-	size_t i = sizeof(digits);
-	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
-	    (unsigned long long)n;
-
-	do {
-		digits[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (n < 0)
-		digits[--i] = '-';
-	buf_append(b, digits + i, sizeof(digits) - i);
-}
-
 /* The members every line starts with, up to and including "status". */
 static void
 begin_line(struct buf *b, struct record *rec, enum result_status status)
@@ -92,12 +74,12 @@ begin_line(struct buf *b, struct record *rec, enum result_status status)
 	buf_puts(b, "{\"source\":\"");
 	buf_json_escape(b, rec->source, strlen(rec->source));
 	buf_puts(b, "\",\"line\":");
-	put_long(b, rec->line);
+	buf_put_long(b, rec->line);
 	if (rec->has_kafka) {
 		buf_puts(b, ",\"kafka\":{\"partition\":");
-		put_long(b, rec->partition);
+		buf_put_long(b, rec->partition);
 		buf_puts(b, ",\"offset\":");
-		put_long(b, rec->offset);
+		buf_put_long(b, rec->offset);
 		buf_putc(b, '}');
 	}
 	if (rec->topic != NULL)
@@ -156,7 +138,7 @@ results_ok(struct results *res, struct record *rec, const char *id,
 	if (id != NULL)
 		put_string(b, "id", id);
 	if (created >= 0)
-		buf_printf(b, ",\"created\":%s", created ? "true" : "false");
+		buf_puts(b, created ? ",\"created\":true" : ",\"created\":false");
 	if (job_id != NULL)
 		put_string(b, "job_id", job_id);
 	end_line(res, rec, RESULT_OK);
