@@ -121,6 +121,7 @@ load_tls(struct http *h)
 		log_error(h->lg, "%s", err);
 		return -1;
 	}
+	h->tls->lg = h->lg;
 	if (h->tls->n > 0 && (v->ssl_version == NULL ||
 	    strncmp(v->ssl_version, "OpenSSL", 7) != 0)) {
 		log_error(h->lg, "http.tls.client_certs needs libcurl built with "

@@ -294,14 +294,48 @@ choose_identity(SSL *ssl, void *arg)
 	return SSL_use_cert_and_key(ssl, id->cert, id->key, id->chain, 1) == 1;
 }
 
+/* The ex_data slot of an SSL_CTX that holds its struct tls. */
+static int
+tls_slot(void)
+{
+	static int slot = -1;
+
+	if (slot == -1)
+		slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return slot;
+}
+
+/*
+ * Log why a connection is about to fail.  A server whose renegotiation is
+ * rejected ends the connection with a bare "handshake failure" alert.
+ */
+static void
+on_tls_state(const SSL *ssl, int where, int ret)
+{
+	const struct tls *t;
+
+	if (!(where & SSL_CB_WRITE_ALERT) ||
+	    (ret & 0xff) != SSL_AD_NO_RENEGOTIATION)
+		return;
+	t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_slot());
+	if (t != NULL && t->lg != NULL)
+		log_warn(t->lg, "TLS renegotiation requested by the server was "
+		    "rejected; set http.tls.enabled and "
+		    "http.tls.enable_renegotiation to true to allow it");
+}
+
 CURLcode
 tls_setup_ctx(CURL *easy, void *ssl_ctx, void *arg)
 {
 	const struct tls *t = arg;
 	SSL_CTX *ctx = ssl_ctx;
 
-	if (!t->renegotiation)
+	if (!t->renegotiation) {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+		if (tls_slot() != -1 &&
+		    SSL_CTX_set_ex_data(ctx, tls_slot(), (void *)t) == 1)
+			SSL_CTX_set_info_callback(ctx, on_tls_state);
+	}
 	if (t->n > 0)
 		SSL_CTX_set_cert_cb(ctx, choose_identity, (void *)t);
 	return CURLE_OK;

@@ -10,7 +10,8 @@
  * entry whose chain was issued by a CA that the server names in its
  * certificate request, or the first entry when the server names none.
  * When no entry fits, it sends no certificate.  The callback also sets
- * SSL_OP_NO_RENEGOTIATION unless http.tls.enable_renegotiation is true.
+ * SSL_OP_NO_RENEGOTIATION unless http.tls.enable_renegotiation is true,
+ * and then logs a warning naming that key when it refuses a request.
  *
  * Key material never leaves this file in a message: errors name the key
  * path ("key_file") or say "key" for inline PEM.
@@ -26,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "log.h"
 
 /* One client certificate with its chain and private key, all owned. */
 struct tls_identity {
@@ -38,6 +40,7 @@ struct tls {
 	struct tls_identity *ids;	/* owned array of n */
 	size_t n;
 	bool renegotiation;		/* accept the server's HelloRequest */
+	const struct logger *lg;	/* borrowed; NULL logs nothing */
 };
 
 /*

@@ -1,8 +1,8 @@
 # Helpers for tests against real peers on loopback: certificates made with
-# openssl, the fake org over TLS, nginx and tinyproxy.  Each server runs in
-# the foreground of a background job with its files under the test's own
-# directory, and is stopped by peers_teardown.  Readiness is a ready line
-# or an open port, never a fixed sleep.
+# openssl, the fake org over TLS, nginx, tinyproxy and a renegotiating TLS
+# server.  Each server runs in the foreground of a background job with its
+# files under the test's own directory, and is stopped by peers_teardown.
+# Readiness is a ready line or an open port, never a fixed sleep.
 
 PKI_PASSWORD=s3cret-pass
 
@@ -169,14 +169,56 @@ tinyproxy_start() {
 	wait_port "$port" "$PROXY_PID" || { cat "$dir/stderr" >&2; return 1; }
 }
 
+# renegotiating_server_start: run tests/peers/renegotiating_server, which
+# make check builds and exports as RENEGOTIATING_SERVER, with the server
+# certificate of $PKI.  Sets RENEG_URL, RENEG_PID and RENEG_LOG, where the
+# server writes one outcome line per connection.
+renegotiating_server_start() {
+	local url_file="$BATS_TEST_TMPDIR/reneg.url" i
+	if [ ! -x "${RENEGOTIATING_SERVER:-}" ]; then
+		echo "RENEGOTIATING_SERVER is not a built renegotiating_server; run the tests through make check" >&2
+		return 1
+	fi
+	RENEG_LOG="$BATS_TEST_TMPDIR/reneg.log"
+	: >"$url_file"
+	"$RENEGOTIATING_SERVER" "$PKI/server.pem" "$PKI/server.key" "$RENEG_LOG" \
+	    >"$url_file" 2>"$BATS_TEST_TMPDIR/reneg.stderr" &
+	RENEG_PID=$!
+	for i in $(seq 1 400); do
+		if grep -q '^https://' "$url_file"; then
+			RENEG_URL=$(head -n 1 "$url_file")
+			return 0
+		fi
+		kill -0 "$RENEG_PID" 2>/dev/null || break
+		sleep 0.025
+	done
+	echo "renegotiating server did not start:" >&2
+	cat "$BATS_TEST_TMPDIR/reneg.stderr" >&2
+	return 1
+}
+
+# renegotiating_server_wait N: wait until RENEG_LOG has N lines.  The server
+# writes a refusal after the client has seen the connection fail, so a
+# client can exit before the line is there.  Fails after 5 seconds.
+renegotiating_server_wait() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(count_lines "$RENEG_LOG")" -lt "$1" ] || return 0
+		sleep 0.025
+	done
+	echo "expected $1 lines in $RENEG_LOG, got:" >&2
+	cat "$RENEG_LOG" >&2
+	return 1
+}
+
 # Stop the servers a test started, then the fake org.
 peers_teardown() {
 	local pid
-	for pid in "${NGINX_PID:-}" "${PROXY_PID:-}"; do
+	for pid in "${NGINX_PID:-}" "${PROXY_PID:-}" "${RENEG_PID:-}"; do
 		[ -n "$pid" ] || continue
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
-	NGINX_PID= PROXY_PID=
+	NGINX_PID= PROXY_PID= RENEG_PID=
 	fake_stop
 }

@@ -301,3 +301,79 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' >"$BATS_TEST_TMPDIR/port"
 	grep -q "Request (file descriptor [0-9]*): CONNECT 127.0.0.1:$port HTTP/1.1" "$PROXY_LOG"
 	[ "$(fake_tls GET /__fake/records/Account | jq length)" -eq 2 ]
 }
+
+# ---------------------------------------------------------------------------
+# Renegotiation against tests/peers/renegotiating_server (see
+# renegotiating_server_start in peers.bash), which offers TLS 1.2 only and
+# requests a renegotiation after reading each request.
+
+# renegotiation_config [TLS_LINE]: an insert config that signs in with the
+# access token in $SF_TOKEN and sends to the renegotiating server, with
+# TLS_LINE under http.tls.  No retries, so each run makes one connection.
+renegotiation_config() {
+	local path="$BATS_TEST_TMPDIR/sfsink.yaml"
+	cat >"$path" <<-YAML
+	org_url: $RENEG_URL
+	batch_period: 100ms
+	auth:
+	  method: access_token
+	  access_token: \${SF_TOKEN}
+	  instance_url: $RENEG_URL
+	http:
+	  backoff:
+	    max_retries: 0
+	  tls:
+	    enabled: true
+	    root_cas_file: $PKI/ca.pem
+	    ${1:-}
+	topic_mappings:
+	  - topic: accounts
+	    sobject: Account
+	    operation: insert
+	YAML
+	chmod 600 "$path"
+	echo "$path"
+}
+
+@test "enable_renegotiation accepts a renegotiation" {
+	renegotiating_server_start
+	cfg=$(renegotiation_config "enable_renegotiation: true")
+	SF_TOKEN=test-token run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(statuses)" = ok ]
+	# The server sends its response, with these ids, only after the
+	# renegotiation.
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 1 .id)" = '"001RN0000000000001"' ]
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 2 .id)" = '"001RN0000000000002"' ]
+	renegotiating_server_wait 1
+	[ "$(cat "$RENEG_LOG")" = renegotiated ]
+	grep -q '^sfsink: 1 API requests' "$ERR"
+	! grep -q 'renegotiation' "$ERR"
+}
+
+@test "renegotiation refused by default" {
+	renegotiating_server_start
+	# The key left out, then set to its default.
+	for line in "" "enable_renegotiation: false"; do
+		: >"$RENEG_LOG"
+		cfg=$(renegotiation_config "$line")
+		SF_TOKEN=test-token run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+		[ "$status" -eq 1 ]
+		assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+		# OpenSSL's client answers the HelloRequest with a no_renegotiation
+		# alert, and the server ends the connection with a handshake_failure
+		# alert.
+		renegotiating_server_wait 1
+		[ "$(cat "$RENEG_LOG")" = "renegotiation refused: no renegotiation" ]
+		# The insert was sent, so sfsink cannot know whether it was written.
+		[ "$(statuses)" = unknown ]
+		[ "$(jq -r '.errors[0].code' "$OUT" | sort -u)" = CONNECTION_LOST ]
+		# The result names the server's alert; the log says why.
+		[ "$(jq -r '.errors[0].message' "$OUT" | sort -u | wc -l)" -eq 1 ]
+		grep -q 'TLS renegotiation requested by the server was rejected; set http.tls.enabled and http.tls.enable_renegotiation to true' "$ERR"
+		jq -r '.errors[0].message' "$OUT" | head -n 1 |
+		    grep -q '^OpenSSL SSL_read: .*sslv3 alert handshake failure.*, after the request was sent; the records may or may not have been written$'
+		grep -q '^sfsink: 1 API requests' "$ERR"
+	done
+}
