@@ -64,10 +64,12 @@ def versions():
 
 
 class Request:
-    def __init__(self, method, path, query, headers, body):
+    def __init__(self, method, path, query, headers, body, peer=None):
         self.method, self.path, self.query_string = method, path, query
         self.query = parse_qs(query, keep_blank_values=True)
         self.headers, self.body = headers, body
+        # connection, client_port and body_wait for the request log.
+        self.peer = peer or {}
 
     @property
     def text(self):
@@ -84,7 +86,7 @@ class App:
         ctx = self.ctx
         ctx.stats.count_request()
         entry = ctx.log.add(req.method, req.path, req.query_string, ctx.header_dict(req.headers),
-                            req.text)
+                            req.text, req.peer)
         is_data = req.path.startswith("/services/data")
         if is_data:
             ctx.stats.enter()

@@ -27,7 +27,7 @@ from bulk import Bulk  # noqa: E402
 from control import Control  # noqa: E402
 from dml import Engine  # noqa: E402
 from faults import Faults  # noqa: E402
-from runtime import Config, RequestLog, Stats  # noqa: E402
+from runtime import Config, ConnectionCounter, RequestLog, Stats  # noqa: E402
 from schema import Schema  # noqa: E402
 from sobject_collections import Collections  # noqa: E402
 from store import Store  # noqa: E402
@@ -75,6 +75,7 @@ class Context:
         self.user_id = self.ids.next(ids.USER_PREFIX)
         self.stats = Stats()
         self.log = RequestLog()
+        self.connections = ConnectionCounter()
         self.faults = Faults()
         self.store = Store(self.schema, self.ids)
         self.engine = Engine(self.schema, self.store)
@@ -104,6 +105,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def setup(self):
+        self.connection_number = self.ctx.connections.next()
         super().setup()
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()   # in this thread, not in accept()
@@ -114,17 +116,45 @@ class Handler(BaseHTTPRequestHandler):
         except (ssl.SSLError, ConnectionError, socket.timeout):
             pass
 
+    def parse_request(self):
+        self.before_body = None
+        ok = super().parse_request()
+        self.headers_end = time.monotonic()
+        return ok
+
+    def handle_expect_100(self):
+        """Send the interim 100 Continue unless a no_continue rule fires."""
+        if any(r.action == "no_continue" for r in self._before_body_rules()):
+            return True
+        return super().handle_expect_100()
+
+    def _before_body_rules(self):
+        """The no_continue and stall_body rules for this request, fired once."""
+        if self.before_body is None:
+            path = urlsplit(self.path).path
+            self.before_body = []
+            if path.startswith("/services/"):
+                self.before_body = self.ctx.faults.fire_before_body(self.command, path)
+        return self.before_body
+
     def do_GET(self):
         self._dispatch()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     def _dispatch(self):
+        rules = self._before_body_rules()
+        body_wait = self._wait_for_body()
+        stall = sum(float(r.spec.get("seconds", 10)) for r in rules if r.action == "stall_body")
+        if stall > 0:
+            time.sleep(stall)
         body = self._read_body()
         if body is None:
             return
         url = urlsplit(self.path)
-        req = Request(self.command, url.path, url.query, self.headers, body)
+        peer = {"connection": self.connection_number, "client_port": self.client_address[1],
+                "body_wait": body_wait}
+        req = Request(self.command, url.path, url.query, self.headers, body, peer)
         if url.path.startswith("/__fake/"):
             resp = self.ctx.control.handle(req)
         elif url.path.startswith("/services/"):
@@ -135,6 +165,23 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             self._send(resp)
+
+    def _wait_for_body(self):
+        """Wait until the first byte of the body can be read, without
+        consuming it.  Return the seconds since the end of the request
+        headers, or None for a request without a body."""
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if not chunked and length <= 0:
+            return None
+        try:
+            self.rfile.peek(1)
+        except OSError:
+            return None
+        return round(time.monotonic() - self.headers_end, 6)
 
     def _read_body(self):
         """Read a Content-Length or chunked body; undo Content-Encoding: gzip."""

@@ -13,12 +13,19 @@ searched in the path.  It lets `skip` matching requests through, then fires
   expire_token  invalidate every token, then handle normally (gives 401)
   job_fail      the bulk job named in the path ends Failed with error_message
   job_abort     the bulk job named in the path becomes Aborted
+  no_continue   send no "100 Continue" to a request with Expect: 100-continue,
+                so the client waits for its own timeout before the body
+  stall_body    once the first bytes of the body arrive, wait `seconds`
+                (default 10) before reading the rest
+The handler fires the last two through fire_before_body() while it reads
+the request headers, and the others through fire() once the body is read.
 """
 import re
 import threading
 
+BEFORE_BODY_ACTIONS = {"no_continue", "stall_body"}
 ACTIONS = {"respond", "drop", "drop_after", "delay", "trickle", "expire_token", "job_fail",
-           "job_abort"}
+           "job_abort"} | BEFORE_BODY_ACTIONS
 
 
 class RuleError(ValueError):
@@ -84,6 +91,17 @@ class Faults:
             return [r.describe() for r in self._rules]
 
     def fire(self, method, path):
-        """Return the rules that fire for this request, in installation order."""
+        """Return the rules that fire for this request once its body is read,
+        in installation order."""
+        return self._fire(method, path, before_body=False)
+
+    def fire_before_body(self, method, path):
+        """Return the no_continue and stall_body rules that fire for this
+        request, in installation order.  Call it once per request."""
+        return self._fire(method, path, before_body=True)
+
+    def _fire(self, method, path, before_body):
         with self._lock:
-            return [r for r in self._rules if r.matches(method, path) and r.try_fire()]
+            return [r for r in self._rules
+                    if (r.action in BEFORE_BODY_ACTIONS) == before_body
+                    and r.matches(method, path) and r.try_fire()]

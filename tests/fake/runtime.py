@@ -76,6 +76,21 @@ class Stats:
                     "max_open_jobs": self.max_open_jobs}
 
 
+class ConnectionCounter:
+    """Numbers client connections 1, 2, ... as their handler threads start.
+    POST /__fake/reset keeps the count, so a number names one connection
+    for the whole life of the server."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def next(self):
+        with self._lock:
+            self._last += 1
+            return self._last
+
+
 class RequestLog:
     """Every /services/ request, oldest first (GET /__fake/requests)."""
 
@@ -88,11 +103,17 @@ class RequestLog:
             self._entries = []
             self._seq = 0
 
-    def add(self, method, path, query, headers, body_text):
+    def add(self, method, path, query, headers, body_text, peer=None):
+        """Log one request.  PEER is a dict with the request's `connection`,
+        `client_port` and `body_wait`."""
+        peer = peer or {}
         with self._lock:
             self._seq += 1
             entry = {"seq": self._seq, "time": time.time(), "method": method, "path": path,
-                     "query": query, "headers": headers, "body": body_text, "status": None}
+                     "query": query, "headers": headers, "body": body_text, "status": None,
+                     "connection": peer.get("connection"),
+                     "client_port": peer.get("client_port"),
+                     "body_wait": peer.get("body_wait")}
             self._entries.append(entry)
             return entry
 

@@ -2,8 +2,10 @@
 """Self-test of the fake org: start it on a free port, exercise every
 endpoint with urllib, check the shapes.  Exit 0 when all checks pass."""
 import base64
+import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -413,6 +415,66 @@ def test_control_and_faults(f):
     check(len(seeded) == 1 and seeded[0].startswith("001"), "seed ids")
 
 
+def expect_continue_request(f, path):
+    """POST a small body with Expect: 100-continue over a raw socket, waiting
+    up to 0.5 s for the interim response, as a client would.  Return the
+    bytes that arrived during that wait."""
+    url = urllib.parse.urlsplit(f.base)
+    body = b"{}"
+    with socket.create_connection((url.hostname, url.port), 20) as sock:
+        sock.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                     b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
+                     % (path.encode(), len(body)))
+        sock.settimeout(0.5)
+        try:
+            interim = sock.recv(100)
+        except socket.timeout:
+            interim = b""
+        sock.settimeout(20)
+        sock.sendall(body)
+        while sock.recv(4096):
+            pass
+    return interim
+
+
+def test_connections_and_body_wait(f):
+    f.reset()
+    url = urllib.parse.urlsplit(f.base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=20)
+    for _ in range(2):
+        conn.request("GET", "/services/data/")
+        conn.getresponse().read()
+    conn.close()
+    f.call("GET", "/services/data/", auth=False)
+    log = f.call("GET", "/__fake/requests?path=%5E/services/data/%24", auth=False)[2]
+    numbers = [e["connection"] for e in log]
+    check(len(numbers) == 3 and numbers[0] == numbers[1] != numbers[2],
+          "connection numbers %s" % numbers)
+    check(all(isinstance(e["client_port"], int) and e["body_wait"] is None for e in log),
+          "client_port, and no body_wait without a body")
+
+    path = "/services/data/%s/composite/sobjects" % V
+    interim = expect_continue_request(f, path)
+    check(interim.startswith(b"HTTP/1.1 100 "), "100 Continue sent: %r" % interim)
+    f.call("POST", "/__fake/faults", {"rules": [{"action": "no_continue"}]}, auth=False)
+    interim = expect_continue_request(f, path)
+    check(interim == b"", "no_continue withholds 100 Continue: %r" % interim)
+    log = f.call("GET", "/__fake/requests?path=composite", auth=False)[2]
+    waits = [e["body_wait"] for e in log]
+    check(len(waits) == 2 and waits[0] < 0.3 and waits[1] >= 0.4, "body_wait %s" % waits)
+    faults = f.call("GET", "/__fake/faults", auth=False)[2]
+    check(faults[0]["seen"] == 1 and faults[0]["fired"] == 1,
+          "no_continue counts requests with Expect only")
+
+    f.call("DELETE", "/__fake/faults", auth=False)
+    f.call("POST", "/__fake/faults", {"rules": [{"action": "stall_body", "seconds": 0.3}]},
+           auth=False)
+    t = time.time()
+    coll(f, "POST", [acct(Name="stalled")])
+    check(time.time() - t >= 0.3, "stall_body fault")
+    f.call("DELETE", "/__fake/faults", auth=False)
+
+
 def bulk_job(f, obj, op, csv_text, wait=True, **extra):
     body = {"object": obj, "operation": op}
     body.update(extra)
@@ -688,7 +750,7 @@ def test_ipv6(_tmpdir):
 
 TESTS = [test_versions_and_token, test_auth_and_limits, test_describe, test_create,
          test_request_errors, test_numbers, test_update_delete, test_upsert, test_query,
-         test_control_and_faults, test_bulk]
+         test_control_and_faults, test_connections_and_body_wait, test_bulk]
 
 
 def main():
