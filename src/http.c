@@ -300,23 +300,16 @@ connect_timer(struct http_request *req, struct timer *t, int64_t now)
 	}
 }
 
-/*
- * While the request body goes out over HTTP/2: bytes must keep moving.
- * NOTE: no test stalls an HTTP/2 upload, because nginx and the fake org
- * read request bodies at once.
- */
+/* Set the timer of an HTTP/2 upload, which must keep making progress. */
 static void
 write_timer(struct http_request *req, struct timer *t, curl_off_t ulnow,
     int64_t now)
 {
-	long version = 0;
-
 	if (ulnow != req->last_ulnow || req->write_ns == 0) {
 		req->last_ulnow = ulnow;
 		req->write_ns = now;
 	}
-	curl_easy_getinfo(req->easy, CURLINFO_HTTP_VERSION, &version);
-	if (version != CURL_HTTP_VERSION_2_0)
+	if (!tls_negotiated_h2(req->easy))
 		return;
 	t->start_ns = req->write_ns;
 	t->limit_ns = req->http->cfg->http.h2.write_byte_timeout_ns;
@@ -457,6 +450,19 @@ set_timeouts(CURL *easy, const struct http_config *cfg)
 	    (long)(cfg->http.expect_continue_timeout_ns / NS_PER_MS));
 }
 
+/*
+ * Convert NS to whole seconds, rounded up and at least 1.  libcurl takes
+ * these settings in seconds, and 0 would mean something else: the kernel
+ * rejects a keep-alive time of 0, and a maximum age of 0 forbids reuse.
+ */
+static long
+seconds_up(int64_t ns)
+{
+	int64_t s = (ns + NS_PER_S - 1) / NS_PER_S;
+
+	return s < 1 ? 1L : (long)s;
+}
+
 static void
 set_connection_options(CURL *easy, const struct http *h)
 {
@@ -470,9 +476,9 @@ set_connection_options(CURL *easy, const struct http *h)
 	if (cfg->tcp.keep_alive_idle_ns >= 0) {
 		curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE,
-		    (long)(cfg->tcp.keep_alive_idle_ns / NS_PER_S));
+		    seconds_up(cfg->tcp.keep_alive_idle_ns));
 		curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL,
-		    (long)(cfg->tcp.keep_alive_interval_ns / NS_PER_S));
+		    seconds_up(cfg->tcp.keep_alive_interval_ns));
 	}
 	curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, on_socket);
 	curl_easy_setopt(easy, CURLOPT_SOCKOPTDATA, cfg);
@@ -483,7 +489,7 @@ set_connection_options(CURL *easy, const struct http *h)
 		curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
 	if (t->idle_conn_timeout_ns > 0)
 		curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN,
-		    (long)(t->idle_conn_timeout_ns / NS_PER_S));
+		    seconds_up(t->idle_conn_timeout_ns));
 	curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, h->read_buffer);
 	curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, h->write_buffer);
 }
@@ -503,6 +509,9 @@ set_callbacks(CURL *easy, struct http_request *req)
 	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, req);
 	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
 }
+
+/* Size of the smallest body sent with "Expect: 100-continue", as for POST. */
+#define EXPECT_CONTINUE_MIN	(1024 * 1024)
 
 static struct curl_slist *
 build_headers(const struct http_request *req)
@@ -524,6 +533,14 @@ build_headers(const struct http_request *req)
 		list = curl_slist_append(list, auth);
 		free(auth);
 	}
+
+	/*
+	 * libcurl 7.88 waits for 100 Continue before every PUT or PATCH body
+	 * over HTTP/1.1, a round trip per request.  Only a large body is worth
+	 * that wait, so a smaller one goes without the Expect header.
+	 */
+	if (req->body != NULL && req->body_len < EXPECT_CONTINUE_MIN)
+		list = curl_slist_append(list, "Expect:");
 	return list;
 }
 

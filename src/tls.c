@@ -294,7 +294,22 @@ choose_identity(SSL *ssl, void *arg)
 	return SSL_use_cert_and_key(ssl, id->cert, id->key, id->chain, 1) == 1;
 }
 
-/* The ex_data slot of an SSL_CTX that holds its struct tls. */
+bool
+tls_negotiated_h2(CURL *easy)
+{
+	struct curl_tlssessioninfo *info = NULL;
+	const unsigned char *protocol = NULL;
+	unsigned int len = 0;
+
+	if (curl_easy_getinfo(easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK ||
+	    info == NULL || info->backend != CURLSSLBACKEND_OPENSSL ||
+	    info->internals == NULL)
+		return false;
+	SSL_get0_alpn_selected(info->internals, &protocol, &len);
+	return len == 2 && memcmp(protocol, "h2", 2) == 0;
+}
+
+/* Return the ex_data index under which an SSL_CTX stores its struct tls. */
 static int
 tls_slot(void)
 {

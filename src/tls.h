@@ -68,6 +68,13 @@ int tls_check_cas(const char *pem, const char *path, char *err,
 /* Load what CFG's tls block needs; NULL with a message in ERR on failure. */
 struct tls *tls_new(const struct http_config *cfg, char *err, size_t errlen);
 
+/*
+ * Return true when the TLS connection of EASY negotiated HTTP/2 by ALPN.
+ * libcurl 7.88 reports the HTTP version only once response headers
+ * arrive, too late for a timeout on the upload before them.
+ */
+bool tls_negotiated_h2(CURL *easy);
+
 /* The CURLOPT_SSL_CTX_FUNCTION callback; ARG is the struct tls. */
 CURLcode tls_setup_ctx(CURL *easy, void *ssl_ctx, void *arg);
 

@@ -341,3 +341,233 @@ http:
 	[ "$(grep -c '^sfsink: debug: > body: \[[0-9]* more bytes not logged\]$' "$ERR")" -eq 2 ]
 	! grep -q 'client_secret=sfsink' "$ERR"
 }
+
+# ---------------------------------------------------------------------------
+# Connection cache and request bodies: idle_conn_timeout, max_idle_conns,
+# max_idle_conns_per_host, expect_continue_timeout, h2.write_byte_timeout.
+# The fake numbers the client connections in its request log (`connection`)
+# and logs how long each body took to start (`body_wait`).
+
+# The connection numbers of the sObject Collections requests, as a JSON list.
+collections_connections() {
+	collections_requests | jq -c '[.[].connection]'
+}
+
+# Feed the file $1, wait $2 seconds, then feed the file $3: two batches
+# that sfsink sends apart.
+feed_with_pause() {
+	cat "$1"
+	sleep "$2"
+	cat "$3"
+}
+
+@test "idle_conn_timeout drops an idle connection" {
+	# libcurl 7.88 compares whole seconds of idle time, so with 1s a
+	# connection idle for 1.6 s is still reused: the pause is 2.5 s.
+	cfg=$(upsert_config "  http:
+    idle_conn_timeout: 1s")
+	gen_accounts accounts 1 A >"$BATS_TEST_TMPDIR/a.ndjson"
+	gen_accounts accounts 1 B >"$BATS_TEST_TMPDIR/b.ndjson"
+	run_sfsink -c "$cfg" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 2.5 "$BATS_TEST_TMPDIR/b.ndjson")
+	[ "$status" -eq 0 ]
+	[ "$(count_lines "$OUT")" -eq 2 ]
+	conns=$(collections_connections)
+	[ "$(jq length <<<"$conns")" -eq 2 ]
+	[ "$(jq '.[0] != .[1]' <<<"$conns")" = true ]
+}
+
+@test "idle connection reused by default" {
+	# The default idle_conn_timeout is 1m30s.
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 1 A >"$BATS_TEST_TMPDIR/a.ndjson"
+	gen_accounts accounts 1 B >"$BATS_TEST_TMPDIR/b.ndjson"
+	run_sfsink -c "$cfg" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 2.5 "$BATS_TEST_TMPDIR/b.ndjson")
+	[ "$status" -eq 0 ]
+	[ "$(count_lines "$OUT")" -eq 2 ]
+	conns=$(collections_connections)
+	[ "$(jq length <<<"$conns")" -eq 2 ]
+	[ "$(jq '.[0] == .[1]' <<<"$conns")" = true ]
+}
+
+# burst_config HTTP_LINES: one request per record, up to 4 at once, with
+# HTTP_LINES under http.http.
+burst_config() {
+	write_config "bulk_batch_size: 1
+max_in_flight: 4
+http:
+  http:
+$1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+}
+
+# run_two_bursts CONFIG: two bursts of 4 records, 1.5 s apart.  Each
+# request takes 0.5 s at the fake, so each burst has 4 requests in flight.
+run_two_bursts() {
+	gen_accounts accounts 4 A >"$BATS_TEST_TMPDIR/a.ndjson"
+	gen_accounts accounts 4 B >"$BATS_TEST_TMPDIR/b.ndjson"
+	fake POST /__fake/config '{"latency": 0.5}' >/dev/null
+	run_sfsink -c "$1" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 1.5 "$BATS_TEST_TMPDIR/b.ndjson")
+}
+
+# Check that both bursts ran as planned: 8 results, 8 requests, 4 in
+# flight at once, 4 connections in the first burst.
+assert_two_bursts() {
+	[ "$status" -eq 0 ]
+	[ "$(count_lines "$OUT")" -eq 8 ]
+	[ "$(collections_requests | jq length)" -eq 8 ]
+	[ "$(fake GET /__fake/stats | jq .max_concurrent)" -eq 4 ]
+	[ "$(collections_connections | jq '.[0:4] | unique | length')" -eq 4 ]
+}
+
+# The number of connections of the first burst that the second burst used.
+reused_connections() {
+	collections_connections | jq '.[0:4] as $first | .[4:8] | unique | map(select(. as $c | $first | index($c))) | length'
+}
+
+@test "max_idle_conns_per_host 1 keeps one connection" {
+	cfg=$(burst_config "    max_idle_conns_per_host: 1")
+	run_two_bursts "$cfg"
+	assert_two_bursts
+	[ "$(reused_connections)" -eq 1 ]
+}
+
+@test "max_idle_conns_per_host 8 keeps a burst's connections" {
+	cfg=$(burst_config "    max_idle_conns_per_host: 8")
+	run_two_bursts "$cfg"
+	assert_two_bursts
+	[ "$(reused_connections)" -eq 4 ]
+}
+
+@test "max_idle_conns caps the cache when smaller" {
+	cfg=$(burst_config "    max_idle_conns: 2
+    max_idle_conns_per_host: 8")
+	run_two_bursts "$cfg"
+	assert_two_bursts
+	[ "$(reused_connections)" -eq 2 ]
+}
+
+@test "max_idle_conns_per_host 0 keeps CPUs + 1" {
+	cfg=$(burst_config "    max_idle_conns_per_host: 0")
+	want=$(($(getconf _NPROCESSORS_ONLN) + 1))
+	[ "$want" -le 4 ] || want=4
+	run_two_bursts "$cfg"
+	assert_two_bursts
+	[ "$(reused_connections)" -eq "$want" ]
+}
+
+# big_accounts: 200 upserts of about 6 KB each, one Collections request
+# of more than 1 MiB.
+big_accounts() {
+	"$PYTHON3" -c '
+import json
+text = "d" * 6000
+for i in range(1, 201):
+    print(json.dumps({"topic": "accounts", "data": {"Name": "Account %d" % i,
+        "External_Id__c": "ACC-%d" % i, "Description": text}}))
+'
+}
+
+@test "Expect: 100-continue only over 1 MiB" {
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 1 >"$BATS_TEST_TMPDIR/small.ndjson"
+	big_accounts >"$BATS_TEST_TMPDIR/big.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/small.ndjson"
+	[ "$status" -eq 0 ]
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/big.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/big.ndjson"
+
+	reqs=$(collections_requests)
+	[ "$(jq length <<<"$reqs")" -eq 2 ]
+	[ "$(jq -r '.[0].method' <<<"$reqs")" = PATCH ]
+	[ "$(jq -r '.[0].headers.Expect' <<<"$reqs")" = null ]
+	[ "$(jq '.[1].body | length > 1048576' <<<"$reqs")" = true ]
+	[ "$(jq -r '.[1].headers.Expect' <<<"$reqs")" = 100-continue ]
+	[ "$(jq '.[1].body_wait < 1' <<<"$reqs")" = true ]
+	[ "$(fake_requests 'oauth2/token' | jq -r '.[0].headers.Expect')" = null ]
+}
+
+@test "expect_continue_timeout 3s waits for 100 Continue" {
+	cfg=$(upsert_config "  http:
+    expect_continue_timeout: 3s")
+	big_accounts >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "no_continue"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake GET /__fake/faults | jq '.[0].fired')" -eq 1 ]
+	reqs=$(collections_requests)
+	[ "$(jq -r '.[0].headers.Expect' <<<"$reqs")" = 100-continue ]
+	[ "$(jq '.[0].body_wait >= 2.5' <<<"$reqs")" = true ]
+	[ "$(jq '.[0].body_wait < 5' <<<"$reqs")" = true ]
+}
+
+@test "expect_continue_timeout 200ms sends the body early" {
+	cfg=$(upsert_config "  http:
+    expect_continue_timeout: 200ms")
+	big_accounts >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "composite/sobjects", "action": "no_continue"}]'
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake GET /__fake/faults | jq '.[0].fired')" -eq 1 ]
+	reqs=$(collections_requests)
+	[ "$(jq '.[0].body_wait >= 0.15' <<<"$reqs")" = true ]
+	[ "$(jq '.[0].body_wait < 1.5' <<<"$reqs")" = true ]
+}
+
+@test "h2.write_byte_timeout ends a stalled upload" {
+	require_programs nginx openssl
+	PKI="$BATS_TEST_TMPDIR/pki"
+	make_pki "$PKI"
+	nginx_start "$(nginx_streaming_front)"
+	# One bulk job of about 30 MB: batch_period waits for all 1000 records.
+	# The fake stops reading the upload for 30 s, so once the buffers on
+	# the way fill (about 4 MB on Linux loopback) no byte moves.
+	cfg=$(FAKE_URL=$NGINX_URL write_config "batch_period: 10s
+bulk_batch_size: 1000
+bulk_poll_interval: 50ms
+http:
+  timeout: 60s
+  backoff:
+    initial_interval: 10ms
+    max_retries: 1
+  tls:
+    enabled: true
+    root_cas_file: $PKI/ca.pem
+  http:
+    h2:
+      write_byte_timeout: 1s" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    mode: bulk
+	    external_id_field: External_Id__c
+	YAML
+	)
+	"$PYTHON3" -c '
+import json
+text = "d" * 30000
+for i in range(1, 1001):
+    print(json.dumps({"topic": "accounts", "data": {"Name": "Account %d" % i,
+        "External_Id__c": "ACC-%d" % i, "Description": text}}))
+' >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults '[{"path": "/batches$", "action": "stall_body", "seconds": 30}]'
+	start=$(date +%s.%N)
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	end=$(date +%s.%N)
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	grep -q 'no request bytes written within http.http.h2.write_byte_timeout (1s)' "$ERR"
+	[ "$(fake GET /__fake/jobs | jq length)" -eq 1 ]
+	# The job was aborted before it ran, so no record was written.
+	[ "$(jq -r .status "$OUT" | sort -u)" = not_processed ]
+	[[ "$(jq -r '.errors[0].message' "$OUT" | sort -u)" == *"no request bytes written within http.http.h2.write_byte_timeout (1s)"* ]]
+	grep -q '^PUT /services/data/v65.0/jobs/ingest/[0-9A-Za-z]*/batches HTTP/2.0 ' "$NGINX_LOG"
+	# sfsink gave up long before the fake read the upload.
+	awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 15) }'
+}

@@ -145,6 +145,17 @@ nginx_front() {
 	CONF
 }
 
+# nginx_front with request bodies of any size passed on to the fake as
+# they arrive (proxy_request_buffering off), so a fake that stops reading
+# a body stops the client's upload too once the buffers on the way fill.
+nginx_streaming_front() {
+	cat <<-CONF
+	client_max_body_size 0;
+	proxy_request_buffering off;
+	CONF
+	nginx_front
+}
+
 # tinyproxy_start: run tinyproxy on a loopback port, allowing only
 # 127.0.0.1, logging every connection.  Sets PROXY_URL, PROXY_PID and
 # PROXY_LOG.
