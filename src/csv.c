@@ -150,7 +150,7 @@ fail(struct row_builder *rb, const char *fmt, ...)
 static int
 add_string(struct row_builder *rb, const char *name, const char *v, size_t n)
 {
-	json_t *s;
+	struct buf s;
 	int rc = 0;
 
 	/* Most strings have no escapes: their text between the quotes is the value. */
@@ -164,18 +164,18 @@ add_string(struct row_builder *rb, const char *name, const char *v, size_t n)
 		return 0;
 	}
 
-	s = json_loadb(v, n, JSON_DECODE_ANY, NULL);
-
-	if (!json_is_string(s))
+	buf_init(&s, 0);
+	if (jsonscan_string(v, n, &s) == -1)
 		rc = fail(rb, "field \"%s\" contains a NUL character, which "
 		    "CSV cannot carry", name);
-	else if (strcmp(json_string_value(s), CSV_NULL_TEXT) == 0)
+	else if (s.len == strlen(CSV_NULL_TEXT) &&
+	    memcmp(s.data, CSV_NULL_TEXT, s.len) == 0)
 		rc = fail(rb, "field \"%s\" is the string \"#N/A\", which Bulk "
 		    "API 2.0 reads as null; send null to clear a field", name);
 	else
-		add_cell(rb, name, json_string_value(s), json_string_length(s),
+		add_cell(rb, name, s.data != NULL ? s.data : "", s.len,
 		    CSV_STRING);
-	json_decref(s);
+	buf_free(&s);
 	return rc;
 }
 

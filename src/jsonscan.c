@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "jsonscan.h"
 
 static const char *
@@ -175,6 +176,132 @@ jsonscan_array_next(struct jsonscan *js, const char **value, size_t *len)
 	*len = (size_t)(q - p);
 	js->p = q;
 	return 1;
+}
+
+static int
+hex4(const char *p, const char *end, unsigned long *out)
+{
+	int i, d;
+
+	*out = 0;
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			d = p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			d = p[i] - 'A' + 10;
+		else
+			return -1;
+		*out = *out * 16 + (unsigned long)d;
+	}
+	return 0;
+}
+
+static void
+put_code_point(struct buf *out, unsigned long cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	buf_append(out, u, n);
+}
+
+/*
+ * Decode the \u escape at P (after the 'u'), with the low half of a
+ * surrogate pair when one follows.  Returns the byte after it, or NULL.
+ */
+static const char *
+unicode_escape(const char *p, const char *end, unsigned long *cp)
+{
+	unsigned long low;
+
+	if (hex4(p, end, cp) == -1)
+		return NULL;
+	p += 4;
+	if (*cp >= 0xDC00 && *cp <= 0xDFFF)
+		return NULL;
+	if (*cp >= 0xD800 && *cp <= 0xDBFF) {
+		if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+		    hex4(p + 2, end, &low) == -1 || low < 0xDC00 ||
+		    low > 0xDFFF)
+			return NULL;
+		*cp = 0x10000 + ((*cp - 0xD800) << 10) + (low - 0xDC00);
+		p += 6;
+	}
+	return p;
+}
+
+int
+jsonscan_string(const char *text, size_t len, struct buf *out)
+{
+	const char *p, *end, *esc;
+	unsigned long cp;
+
+	if (len < 2 || text[0] != '"' || text[len - 1] != '"')
+		return -1;
+	p = text + 1;
+	end = text + len - 1;
+	while (p < end) {
+		esc = memchr(p, '\\', (size_t)(end - p));
+		if (esc == NULL)
+			esc = end;
+		buf_append(out, p, (size_t)(esc - p));
+		if (esc == end || esc + 1 == end)
+			return esc == end ? 0 : -1;
+
+		p = esc + 2;
+		switch (esc[1]) {
+		case '"': case '\\': case '/':
+			buf_putc(out, esc[1]);
+			break;
+		case 'b':
+			buf_putc(out, '\b');
+			break;
+		case 'f':
+			buf_putc(out, '\f');
+			break;
+		case 'n':
+			buf_putc(out, '\n');
+			break;
+		case 'r':
+			buf_putc(out, '\r');
+			break;
+		case 't':
+			buf_putc(out, '\t');
+			break;
+		case 'u':
+			p = unicode_escape(p, end, &cp);
+			if (p == NULL || cp == 0)
+				return -1;
+			put_code_point(out, cp);
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Compare a key written with escapes by letting jansson decode it. */

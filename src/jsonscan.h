@@ -47,6 +47,15 @@ int jsonscan_array_next(struct jsonscan *js, const char **value, size_t *len);
 int jsonscan_find(const char *text, size_t len, const char *name, bool nocase,
     struct json_member *m);
 
+struct buf;
+
+/*
+ * Append the decoded value of the JSON string whose text, quotes included,
+ * is TEXT to OUT.  Returns 0, or -1 when the value contains a NUL
+ * character or the text is not a valid string; OUT may then hold a part.
+ */
+int jsonscan_string(const char *text, size_t len, struct buf *out);
+
 /* Skip one JSON value starting at P; returns the byte after it, or NULL. */
 const char *jsonscan_skip_value(const char *p, const char *end);
 

@@ -2,7 +2,8 @@
  * fuzz_envelope.c - one input line, as sink.c handles it: envelope_parse(),
  * routing, record_validate() and the result line.  The data object of every
  * line that parses is also walked with jsonscan and checked against
- * jansson: the same members, in the same order, with equal values.
+ * jansson: the same members, in the same order, with equal values, and
+ * strings decoded by jsonscan_string() to the same bytes.
  *
  * Input: the bytes of one line, without its line ending.
  */
@@ -11,11 +12,27 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "envelope.h"
 #include "fuzz.h"
 #include "jsonscan.h"
 #include "record.h"
 #include "results.h"
+
+/* Abort unless jsonscan_string() decodes M's value as jansson did. */
+static void
+check_string(const struct json_member *m, const json_t *value)
+{
+	struct buf decoded;
+
+	buf_init(&decoded, 0);
+	if (jsonscan_string(m->value, m->value_len, &decoded) == -1 ||
+	    decoded.len != json_string_length(value) ||
+	    memcmp(decoded.data != NULL ? decoded.data : "",
+	    json_string_value(value), decoded.len) != 0)
+		abort();
+	buf_free(&decoded);
+}
 
 /* Abort unless jsonscan finds exactly the members jansson finds in TEXT. */
 static void
@@ -43,6 +60,8 @@ check_jsonscan(const char *text, size_t len)
 		if (scanned == NULL || !json_equal(scanned, value))
 			abort();
 		json_decref(scanned);
+		if (json_is_string(value))
+			check_string(&m, value);
 		if (jsonscan_find(text, len, key, false, &found) != 1 ||
 		    found.value != m.value)
 			abort();
