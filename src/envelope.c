@@ -2,11 +2,11 @@
  * envelope.c - the two input line formats.
  *
  * Each line must be JSON that jansson accepts, with no duplicate key (which
- * would make the record ambiguous).  A plain record that jsoncheck is sure
- * of takes the fast path: jsonscan finds its topic and data in the text.
- * Every other line, kcat envelopes and all errors included, is parsed by
- * jansson.  Either way the data object is copied from the original text,
- * so that its values travel unchanged.
+ * would make the record ambiguous).  A line that jsoncheck is sure of
+ * takes the fast path: jsonscan finds its members in the text, and a kcat
+ * payload is decoded with jsonscan_string().  Every other line, all errors
+ * included, is parsed by jansson.  Either way the data object is copied
+ * from the original text, so that its values travel unchanged.
  */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "envelope.h"
 #include "jsoncheck.h"
 #include "jsonscan.h"
@@ -176,36 +177,145 @@ parse_kcat(struct record *rec, json_t *env, const char **code, char *msg,
 	return rc;
 }
 
-/*
- * The fast path for a plain record that jsoncheck accepted: 0 when LINE
- * has a "topic" that is a non-empty string without escapes and a "data"
- * object; -1 leaves the line to jansson, which decodes or words the error.
- */
+/* The members of a line that the fast paths read; a NULL value if absent. */
+struct members {
+	struct json_member topic, data, payload, partition, offset;
+};
+
+/* Find the members of the object TEXT, which jsoncheck accepted. */
 static int
-take_plain(const char *line, size_t len, struct record *rec)
+find_members(const char *text, size_t len, struct members *f)
 {
-	struct json_member m, topic = { 0 }, data = { 0 };
+	struct json_member m;
 	struct jsonscan js;
 
-	if (jsonscan_init(&js, line, len) == -1)
+	memset(f, 0, sizeof(*f));
+	if (jsonscan_init(&js, text, len) == -1)
 		return -1;
 	while (jsonscan_next(&js, &m) == 1) {
 		if (json_member_is(&m, "topic", false))
-			topic = m;
+			f->topic = m;
 		else if (json_member_is(&m, "data", false))
-			data = m;
+			f->data = m;
+		else if (json_member_is(&m, "payload", false))
+			f->payload = m;
+		else if (json_member_is(&m, "partition", false))
+			f->partition = m;
+		else if (json_member_is(&m, "offset", false))
+			f->offset = m;
 	}
-	if (topic.value == NULL || data.value == NULL)
-		return -1;
-	if (topic.value_len < 3 || topic.value[0] != '"' ||
-	    memchr(topic.value, '\\', topic.value_len) != NULL ||
-	    data.value[0] != '{')
+	return 0;
+}
+
+static bool
+is_string(const struct json_member *m)
+{
+	return m->value != NULL && m->value[0] == '"';
+}
+
+/* Return true for a non-empty string without escapes. */
+static bool
+is_plain_topic(const struct json_member *m)
+{
+	return is_string(m) && m->value_len >= 3 &&
+	    memchr(m->value, '\\', m->value_len) == NULL;
+}
+
+/*
+ * Take the topic and data of a plain record.  Returns -1, having set
+ * nothing, unless the topic is a plain string and data an object: jansson
+ * then decodes the topic or words the error.
+ */
+static int
+take_plain(const struct members *f, struct record *rec)
+{
+	if (!is_plain_topic(&f->topic) || f->data.value == NULL ||
+	    f->data.value[0] != '{')
 		return -1;
 
-	rec->topic = xstrndup(topic.value + 1, topic.value_len - 2);
-	rec->data = xstrndup(data.value, data.value_len);
-	rec->data_len = data.value_len;
+	rec->topic = xstrndup(f->topic.value + 1, f->topic.value_len - 2);
+	rec->data = xstrndup(f->data.value, f->data.value_len);
+	rec->data_len = f->data.value_len;
 	return 0;
+}
+
+/* Read a partition or offset written as digits only, at most MAX. */
+static int
+plain_position(const struct json_member *m, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+	int d;
+
+	if (m->value == NULL || m->value_len == 0)
+		return -1;
+	for (i = 0; i < m->value_len; i++) {
+		if (m->value[i] < '0' || m->value[i] > '9')
+			return -1;
+		d = m->value[i] - '0';
+		if (v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Take a kcat -J envelope the way parse_kcat() does, without jansson.
+ * Returns -1, having set nothing, for anything but the common case:
+ * integer positions, and a payload string holding an object that
+ * jsoncheck accepts, either a whole record or the data itself.
+ */
+static int
+take_kcat(const struct members *f, struct record *rec)
+{
+	struct members inner;
+	struct buf payload;
+	int64_t partition, offset;
+	int rc = -1;
+
+	if (!is_string(&f->payload) ||
+	    plain_position(&f->partition, INT32_MAX, &partition) == -1 ||
+	    plain_position(&f->offset, INT64_MAX, &offset) == -1)
+		return -1;
+
+	buf_init(&payload, 0);
+	if (jsonscan_string(f->payload.value, f->payload.value_len,
+	    &payload) == 0 && payload.data != NULL &&
+	    jsoncheck_object(payload.data, payload.len) &&
+	    find_members(payload.data, payload.len, &inner) == 0) {
+		if (is_string(&inner.topic) && inner.data.value != NULL &&
+		    inner.data.value[0] == '{') {
+			rc = take_plain(&inner, rec);
+		} else if (is_plain_topic(&f->topic)) {
+			rec->topic = xstrndup(f->topic.value + 1,
+			    f->topic.value_len - 2);
+			rec->data = xstrndup(payload.data, payload.len);
+			rec->data_len = payload.len;
+			rc = 0;
+		}
+	}
+	buf_free(&payload);
+	if (rc == 0) {
+		rec->has_kafka = true;
+		rec->partition = (int32_t)partition;
+		rec->offset = offset;
+	}
+	return rc;
+}
+
+/* Take LINE without jansson when jsoncheck is sure of it; -1 otherwise. */
+static int
+take_fast(const char *line, size_t len, struct record *rec)
+{
+	struct members f;
+
+	if (!jsoncheck_object(line, len) || find_members(line, len, &f) == -1)
+		return -1;
+	if (f.payload.value != NULL && f.data.value == NULL)
+		return take_kcat(&f, rec);
+	return take_plain(&f, rec);
 }
 
 int
@@ -215,7 +325,7 @@ envelope_parse(const char *line, size_t len, struct record *rec,
 	json_t *root;
 	int rc;
 
-	if (jsoncheck_object(line, len) && take_plain(line, len, rec) == 0)
+	if (take_fast(line, len, rec) == 0)
 		return 0;
 
 	root = parse_object(line, len, "line", code, msg, msglen);
