@@ -8,6 +8,7 @@
  * to jansson like any other text this file does not decide.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,38 @@ utf8_sequence(struct check *c)
 	return 1;
 }
 
+static bool
+is_plain(unsigned char ch)
+{
+	return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+/* Return nonzero when a byte of W is below N, for N up to 0x80. */
+#define BYTE_BELOW(w, n) \
+	(((w) - BYTES(n)) & ~(w) & BYTES(0x80))
+#define BYTES(b)	((uint64_t)(b) * 0x0101010101010101ULL)
+
+/*
+ * Skip the bytes of a string that need no check, eight at a time: printable
+ * ASCII other than the quote and the backslash.  Stops at the first other
+ * byte, which string() then checks.
+ */
+static void
+skip_plain(struct check *c)
+{
+	uint64_t w;
+
+	while (c->end - c->p >= 8) {
+		memcpy(&w, c->p, sizeof(w));
+		if (BYTE_BELOW(w, 0x20) | BYTE_BELOW(w ^ BYTES('"'), 1) |
+		    BYTE_BELOW(w ^ BYTES('\\'), 1) | (w & BYTES(0x80)))
+			break;
+		c->p += 8;
+	}
+	while (c->p < c->end && is_plain((unsigned char)*c->p))
+		c->p++;
+}
+
 /*
  * Check a string, with C->p at the opening quote.  Sets *ESCAPED when the
  * string has escapes.
@@ -161,6 +194,9 @@ string(struct check *c, bool *escaped)
 	*escaped = false;
 	c->p++;
 	while (c->p < c->end) {
+		skip_plain(c);
+		if (c->p == c->end)
+			break;
 		ch = (unsigned char)*c->p;
 		if (ch == '"') {
 			c->p++;
