@@ -10,27 +10,6 @@ setup() {
 	IN="$BATS_TEST_TMPDIR/in.ndjson"
 }
 
-# bulk_config OPERATION [SOBJECT] [EXTRA]: one bulk topic "t".
-bulk_config() {
-	local extra="bulk_poll_interval: 50ms"
-	[ -z "${3:-}" ] || extra=$(printf '%s\n%s' "$extra" "$3")
-	write_config "$extra" <<-YAML
-	  - topic: t
-	    sobject: ${2:-Account}
-	    operation: $1
-	    mode: bulk
-	    external_id_field: External_Id__c
-	YAML
-}
-
-# Records given as data objects, one per argument, for topic "t".
-records() {
-	local d
-	for d in "$@"; do
-		printf '{"topic":"t","data":%s}\n' "$d"
-	done >"$IN"
-}
-
 # The CSV the fake received for job N (0 = first created).
 job_csv() {
 	fake GET /__fake/jobs | jq -r ".[${1:-0}].csv"

@@ -127,3 +127,24 @@ for i in range(1, n + 1):
 teardown() {
 	fake_stop
 }
+
+# bulk_config OPERATION [SOBJECT] [EXTRA]: one bulk topic "t".
+bulk_config() {
+	local extra="bulk_poll_interval: 50ms"
+	[ -z "${3:-}" ] || extra=$(printf '%s\n%s' "$extra" "$3")
+	write_config "$extra" <<-YAML
+	  - topic: t
+	    sobject: ${2:-Account}
+	    operation: $1
+	    mode: bulk
+	    external_id_field: External_Id__c
+	YAML
+}
+
+# records DATA...: records on topic "t", one per data object, into $IN.
+records() {
+	local d
+	for d in "$@"; do
+		printf '{"topic":"t","data":%s}\n' "$d"
+	done >"$IN"
+}

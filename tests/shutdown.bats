@@ -14,27 +14,6 @@ setup() {
 	ERR="$BATS_TEST_TMPDIR/err"
 }
 
-# bulk_config OPERATION [EXTRA]: one bulk topic "t" on Account.
-bulk_config() {
-	local extra="bulk_poll_interval: 50ms"
-	[ -z "${2:-}" ] || extra=$(printf '%s\n%s' "$extra" "$2")
-	write_config "$extra" <<-YAML
-	  - topic: t
-	    sobject: Account
-	    operation: $1
-	    mode: bulk
-	    external_id_field: External_Id__c
-	YAML
-}
-
-# Records given as data objects, one per argument, for topic "t".
-records() {
-	local d
-	for d in "$@"; do
-		printf '{"topic":"t","data":%s}\n' "$d"
-	done >"$IN"
-}
-
 # Start sfsink with ARGS on $IN in the background; sets PID.
 start_sfsink() {
 	"$SFSINK" "$@" "$IN" >"$OUT" 2>"$ERR" &
