@@ -571,3 +571,280 @@ for i in range(1, 1001):
 	# sfsink gave up long before the fake read the upload.
 	awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 15) }'
 }
+
+# ---------------------------------------------------------------------------
+# Connection and transfer keys against real sockets: disable_keep_alives,
+# max_conns_per_host, disable_compression, tcp.connect_timeout,
+# write_buffer_size and read_buffer_size.  The buffer tests read sfsink's
+# socket calls with strace.
+
+# sequential_config HTTP_LINES: one request per record, one at a time, with
+# HTTP_LINES under http.http.
+sequential_config() {
+	write_config "bulk_batch_size: 1
+max_in_flight: 1
+http:
+  http:
+$1" <<-YAML
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+}
+
+# The number of distinct connections that carried the requests matching
+# REGEX.
+distinct_connections() {
+	fake_requests "$1" | jq '[.[].connection] | unique | length'
+}
+
+@test "keep-alive reuses one connection by default" {
+	# Four requests one after the other find the connection of the one before.
+	cfg=$(sequential_config "")
+	gen_accounts accounts 4 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 4 ]
+	[ "$(distinct_connections "$COLLECTIONS")" -eq 1 ]
+}
+
+@test "disable_keep_alives opens a connection per request" {
+	# The token request and four calls each get a connection of their own.
+	cfg=$(sequential_config "    disable_keep_alives: true")
+	gen_accounts accounts 4 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests '^/services/' | jq length)" -eq 5 ]
+	[ "$(distinct_connections '^/services/')" -eq 5 ]
+}
+
+# run_burst CONFIG: one burst of 4 records, each request held 0.5 s at the
+# fake, so up to 4 requests overlap.
+run_burst() {
+	gen_accounts accounts 4 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake POST /__fake/config '{"latency": 0.5}' >/dev/null
+	run_sfsink -c "$1" "$BATS_TEST_TMPDIR/in.ndjson"
+}
+
+@test "max_conns_per_host 2 caps connections" {
+	# Plain http is HTTP/1.1, one request per connection at a time, so two
+	# connections carry at most two requests at once and the others wait.
+	cfg=$(burst_config "    max_conns_per_host: 2")
+	run_burst "$cfg"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(collections_requests | jq length)" -eq 4 ]
+	[ "$(fake GET /__fake/stats | jq .max_concurrent)" -eq 2 ]
+	[ "$(distinct_connections "$COLLECTIONS")" -le 2 ]
+}
+
+@test "default max_conns_per_host lets a burst through" {
+	# The default of 64 connections lets all 4 requests run at once.
+	cfg=$(burst_config "")
+	run_burst "$cfg"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake GET /__fake/stats | jq .max_concurrent)" -eq 4 ]
+	[ "$(distinct_connections "$COLLECTIONS")" -eq 4 ]
+}
+
+# Print a fault rule that answers the Collections request with the results
+# for Ids $1 and $2 (created), compressed with gzip.
+gzip_results_rule() {
+	"$PYTHON3" - "$1" "$2" <<-'PY'
+	import base64, gzip, json, sys
+	results = [{"id": i, "success": True, "errors": [], "created": True}
+	           for i in sys.argv[1:]]
+	body = base64.b64encode(gzip.compress(json.dumps(results).encode())).decode()
+	print(json.dumps([{"path": "composite/sobjects", "action": "respond",
+	                   "status": 200, "headers": {"Content-Encoding": "gzip"},
+	                   "body_base64": body}]))
+	PY
+}
+
+@test "gzip response decoded by default" {
+	# The Ids in the results exist only inside the compressed body.
+	cfg=$(upsert_config "$FAST_BACKOFF")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	fake_faults "$(gzip_results_rule 001000000000GZ1AAA 001000000000GZ2AAA)"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake GET /__fake/faults | jq '.[0].fired')" -eq 1 ]
+	[ "$(fake_requests 'oauth2/token' | jq -r '.[0].headers["Accept-Encoding"]')" = gzip ]
+	[ "$(collections_requests | jq -r '.[0].headers["Accept-Encoding"]')" = gzip ]
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 1 '[.status, .id]')" = '["ok","001000000000GZ1AAA"]' ]
+	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 2 '[.status, .id]')" = '["ok","001000000000GZ2AAA"]' ]
+}
+
+@test "disable_compression sends no Accept-Encoding" {
+	# The fake answers uncompressed, so the records are written as usual.
+	cfg=$(upsert_config "  http:
+    disable_compression: true")
+	gen_accounts accounts 2 >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(fake_requests 'oauth2/token' | jq '.[0].headers | has("Accept-Encoding")')" = false ]
+	[ "$(collections_requests | jq '.[0].headers | has("Accept-Encoding")')" = false ]
+	[ "$(fake GET /__fake/records/Account | jq length)" -eq 2 ]
+}
+
+# listener_start: a listener on 127.0.0.1 with a listen backlog of 0 that
+# never accepts.  It fills its own accept queue with connections until one
+# does not complete within 0.3 s, because Linux drops a SYN to a listener
+# whose accept queue is full (tcp_conn_request in net/ipv4/tcp_input.c).
+# A connect to it then hangs.  Sets LISTENER_URL and LISTENER_PID.  The
+# listener exits by itself after 30 s, in case the test stops early.
+listener_start() {
+	local url_file="$BATS_TEST_TMPDIR/listener.url" i
+	: >"$url_file"
+	"$PYTHON3" - >"$url_file" 2>"$BATS_TEST_TMPDIR/listener.log" 3>&- <<-'PY' &
+	import select, signal, socket, sys
+	signal.alarm(30)
+	server = socket.socket()
+	server.bind(("127.0.0.1", 0))
+	server.listen(0)
+	address = server.getsockname()
+	fillers = []
+	for _ in range(16):
+	    client = socket.socket()
+	    client.setblocking(False)
+	    client.connect_ex(address)
+	    fillers.append(client)
+	    if not select.select([], [client], [], 0.3)[1]:
+	        print("http://127.0.0.1:%d" % address[1], flush=True)
+	        signal.pause()
+	sys.exit("connects to a listener with a full accept queue still complete")
+	PY
+	LISTENER_PID=$!
+	for i in $(seq 1 400); do
+		if grep -q '^http://' "$url_file"; then
+			LISTENER_URL=$(head -n 1 "$url_file")
+			return 0
+		fi
+		kill -0 "$LISTENER_PID" 2>/dev/null || break
+		sleep 0.025
+	done
+	wait "$LISTENER_PID" 2>/dev/null || true
+	skip "no hanging connect on loopback: $(cat "$BATS_TEST_TMPDIR/listener.log")"
+}
+
+listener_stop() {
+	kill "$LISTENER_PID" 2>/dev/null || true
+	wait "$LISTENER_PID" 2>/dev/null || true
+}
+
+@test "connect_timeout ends a hanging connect" {
+	# A token from the config needs no token request, so the first connect
+	# is the Collections request's, to a listener that drops its SYNs.
+	listener_start
+	cfg="$BATS_TEST_TMPDIR/sfsink.yaml"
+	cat >"$cfg" <<-YAML
+	org_url: $LISTENER_URL
+	batch_period: 100ms
+	auth:
+	  method: access_token
+	  access_token: 00D000000000001!token-of-the-test
+	  instance_url: $LISTENER_URL
+	http:
+	  timeout: 20s
+	  backoff:
+	    max_retries: 0
+	  tcp:
+	    connect_timeout: 1s
+	topic_mappings:
+	  - topic: accounts
+	    sobject: Account
+	    operation: upsert
+	    external_id_field: External_Id__c
+	YAML
+	chmod 600 "$cfg"
+	gen_accounts accounts 3 >"$BATS_TEST_TMPDIR/in.ndjson"
+	start=$(date +%s.%N)
+	run_sfsink -c "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	end=$(date +%s.%N)
+	listener_stop
+	[ "$status" -eq 1 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -c '[.status, .errors[0].code, .errors[0].message]' "$OUT" | sort -u)" = '["not_processed","CONNECTION_FAILED","TCP connection not established within http.tcp.connect_timeout (1s); nothing was sent"]' ]
+	# sfsink waited for the connect timeout, not for http.timeout (20 s).
+	awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s >= 0.9 && e - s < 4) }'
+}
+
+# run_traced CONFIG INPUT: run sfsink as run_sfsink does, under strace,
+# which logs every sendto and recvfrom call to $TRACE.  libcurl 7.88 sends
+# and receives on its sockets with send() and recv(), which glibc makes as
+# these system calls.  Skips when strace is missing or may not trace.
+run_traced() {
+	require_programs strace
+	strace -f -o /dev/null true 2>/dev/null ||
+	    skip "strace cannot trace a process here (ptrace not permitted)"
+	TRACE="$BATS_TEST_TMPDIR/strace.log"
+	OUT="$BATS_TEST_TMPDIR/results.ndjson"
+	ERR="$BATS_TEST_TMPDIR/stderr"
+	status=0
+	strace -f -e trace=sendto,recvfrom -s 0 -o "$TRACE" \
+	    "$SFSINK" -c "$1" "$2" >"$OUT" 2>"$ERR" || status=$?
+}
+
+# The largest length that a SYSCALL (sendto or recvfrom) of $TRACE asked for.
+max_requested_length() {
+	sed -En "s/.*$1\([0-9]+, \"\"(\.\.\.)?, ([0-9]+),.*/\2/p" "$TRACE" |
+	    sort -n | tail -n 1
+}
+
+# The number of bytes that sendto calls of $TRACE sent.
+bytes_sent() {
+	sed -En 's/.*sendto\(.*\) = ([0-9]+)$/\1/p' "$TRACE" |
+	    awk '{ n += $1 } END { print n + 0 }'
+}
+
+@test "write_buffer_size 4096 sends 16384 bytes at most" {
+	# libcurl sends an upload body one upload buffer at a time, and sfsink
+	# raises 4096 to libcurl's minimum buffer of 16384 bytes.
+	cfg=$(upsert_config "  http:
+    write_buffer_size: 4096")
+	big_accounts >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_traced "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(bytes_sent)" -gt 1048576 ]
+	[ "$(max_requested_length sendto)" -eq 16384 ]
+}
+
+@test "write_buffer_size 1048576 sends 1 MiB at once" {
+	# The body of more than 1 MiB fills the whole buffer once.
+	cfg=$(upsert_config "  http:
+    write_buffer_size: 1048576")
+	big_accounts >"$BATS_TEST_TMPDIR/in.ndjson"
+	run_traced "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(bytes_sent)" -gt 1048576 ]
+	[ "$(max_requested_length sendto)" -eq 1048576 ]
+}
+
+@test "read_buffer_size sets the receive size" {
+	# libcurl asks recv() for a whole read buffer each time.  The 200
+	# results make a response body of about 14 KB.
+	gen_accounts accounts 200 >"$BATS_TEST_TMPDIR/in.ndjson"
+	cfg=$(upsert_config "  http:
+    read_buffer_size: 100")
+	run_traced "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	# 100 is clamped to libcurl's minimum of 1024.
+	[ "$(max_requested_length recvfrom)" -eq 1024 ]
+	[ "$(grep -c 'recvfrom(.* = 1024$' "$TRACE")" -ge 10 ]
+
+	cfg=$(upsert_config "  http:
+    read_buffer_size: 1048576")
+	run_traced "$cfg" "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(max_requested_length recvfrom)" -eq 1048576 ]
+}
