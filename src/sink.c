@@ -514,9 +514,9 @@ sink_summary(const struct sink *s)
 
 	results_summary(&s->results, seconds);
 	if (api_requests(s->api) > 0)
-		log_msg(s->lg, LOG_ERROR, "%lu API requests%s%s",
-		    api_requests(s->api), *usage ? "; last Sforce-Limit-Info: " :
-		    "", usage);
+		log_msg(s->lg, LOG_ERROR, "%lu API request%s%s%s",
+		    api_requests(s->api), api_requests(s->api) == 1 ? "" : "s",
+		    *usage ? "; last Sforce-Limit-Info: " : "", usage);
 	if (s->dry_run_requests > 0)
 		log_msg(s->lg, LOG_ERROR, "dry run: %lu requests written to %s",
 		    s->dry_run_requests, s->opts.dry_run_dir);

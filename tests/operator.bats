@@ -86,7 +86,7 @@ mixed_input() {
 	grep -qx 'sfsink:   accounts: 3 records: 2 ok, 1 failed' "$ERR"
 	grep -qx 'sfsink:   contacts: 1 records: 1 ok' "$ERR"
 	grep -qx 'sfsink:   (no mapping): 1 records: 1 rejected' "$ERR"
-	grep -q '^sfsink: [0-9]* API requests; last Sforce-Limit-Info: api-usage=[0-9]*/15000$' "$ERR"
+	grep -q '^sfsink: [0-9]* API requests\?; last Sforce-Limit-Info: api-usage=[0-9]*/15000$' "$ERR"
 }
 
 @test "progress line only when asked" {

@@ -235,7 +235,7 @@ KEEP_ALIVE_LOST='^Recv failure: Connection timed out, after the request was sent
 	[ "$status" -eq 1 ]
 	assert_one_result_per_record "$BATS_TEST_TMPDIR/$RECORDS"
 	assert_connection_lost '^(Send|Recv) failure: Connection timed out, '
-	grep -q '^sfsink: 1 API requests$' "$ERR"
+	grep -q '^sfsink: 1 API request$' "$ERR"
 	[ "$elapsed" -ge 1800 ]
 	[ "$elapsed" -le 6000 ]
 

@@ -348,7 +348,7 @@ renegotiation_config() {
 	[ "$(result_of "$BATS_TEST_TMPDIR/in.ndjson" 2 .id)" = '"001RN0000000000002"' ]
 	renegotiating_server_wait 1
 	[ "$(cat "$RENEG_LOG")" = renegotiated ]
-	grep -q '^sfsink: 1 API requests' "$ERR"
+	grep -q '^sfsink: 1 API request' "$ERR"
 	! grep -q 'renegotiation' "$ERR"
 }
 
@@ -374,6 +374,6 @@ renegotiation_config() {
 		grep -q 'TLS renegotiation requested by the server was rejected; set http.tls.enabled and http.tls.enable_renegotiation to true' "$ERR"
 		jq -r '.errors[0].message' "$OUT" | head -n 1 |
 		    grep -q '^OpenSSL SSL_read: .*sslv3 alert handshake failure.*, after the request was sent; the records may or may not have been written$'
-		grep -q '^sfsink: 1 API requests' "$ERR"
+		grep -q '^sfsink: 1 API request' "$ERR"
 	done
 }
