@@ -136,8 +136,9 @@ collect(struct resume *r, const struct config *cfg, const struct logger *lg,
 		return EXIT_FATAL;
 	}
 	/*
-	 * NOTE: every open job is polled at once, whatever
-	 * max_concurrent_bulk_jobs is, and all their records stay in memory.
+	 * The sink polls at most max_concurrent_bulk_jobs of them at a time.
+	 * NOTE: the records of every open job are rebuilt here, so all of
+	 * them stay in memory for the whole run.
 	 */
 	for (i = 0; i < r->n_open; i++)
 		sink_resume_job(&s, rebuild_chunk(r->open[i],

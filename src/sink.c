@@ -9,6 +9,7 @@
 
 #include "bulk.h"
 #include "envelope.h"
+#include "journal.h"
 #include "keyorder.h"
 #include "realtime.h"
 #include "signals.h"
@@ -263,10 +264,19 @@ sink_chunk_done(struct sink *s, struct chunk *chunk)
 	release_chunk(s, chunk);
 }
 
+/* A --resume job that waits for a bulk slot. */
+struct pending_job {
+	struct chunk *chunk;	/* owned until the job is started */
+	char *job_id;
+	char *api_version;
+};
+
 void
 sink_resume_job(struct sink *s, struct chunk *chunk, const char *job_id,
     const char *api_version)
 {
+	struct pending_job *p;
+
 	/* A failed sign-in stops the api, and the job's poll then reports it. */
 	if (!s->logged_in && !s->stopping) {
 		if (api_login(s->api) == -1)
@@ -275,11 +285,50 @@ sink_resume_job(struct sink *s, struct chunk *chunk, const char *job_id,
 			s->logged_in = true;
 	}
 	s->records_read += chunk->n;
-	s->records_sent += chunk->n;
-	chunk->sending_next = s->sending;
-	s->sending = chunk;
-	s->bulk_jobs++;
-	bulk_resume(s, chunk, job_id, api_version);
+	s->resumes = xreallocarray(s->resumes, s->n_resumes + 1,
+	    sizeof(*s->resumes));
+	p = &s->resumes[s->n_resumes++];
+	p->chunk = chunk;
+	p->job_id = xstrdup(job_id);
+	p->api_version = xstrdup(api_version);
+}
+
+/* Start polling queued --resume jobs while fewer than LIMIT are under way. */
+static void
+start_resumes(struct sink *s, int64_t limit)
+{
+	struct pending_job *p;
+	struct chunk *chunk;
+
+	while (s->next_resume < s->n_resumes && s->bulk_jobs < limit) {
+		p = &s->resumes[s->next_resume++];
+		chunk = p->chunk;
+		p->chunk = NULL;
+		s->records_sent += chunk->n;
+		chunk->sending_next = s->sending;
+		s->sending = chunk;
+		s->bulk_jobs++;
+		bulk_resume(s, chunk, p->job_id, p->api_version);
+	}
+}
+
+/* Give the records of the --resume jobs never polled their result. */
+static void
+abandon_resumes(struct sink *s)
+{
+	struct pending_job *p;
+	size_t i, j;
+
+	for (i = s->next_resume; i < s->n_resumes; i++) {
+		p = &s->resumes[i];
+		for (j = 0; j < p->chunk->n; j++)
+			results_error(&s->results, p->chunk->recs[j],
+			    RESULT_NOT_PROCESSED, "JOB_STILL_RUNNING",
+			    "the run ended at a second signal before the "
+			    "results of job %s were read; collect them with "
+			    "sfsink -c %s --resume %s", p->job_id,
+			    s->cfg->path, s->opts.journal->path);
+	}
 }
 
 /* Send every chunk of MODE that is due while fewer than LIMIT are out. */
@@ -304,10 +353,13 @@ dispatch(struct sink *s, int64_t now)
 	struct chunk *chunk;
 
 	if (s->stopping) {
+		/* Each --resume job gets one poll, bounded by the shutdown wait. */
+		start_resumes(s, INT64_MAX);
 		while ((chunk = batcher_take_any(&s->batcher)) != NULL)
 			send_chunk(s, chunk);
 		return;
 	}
+	start_resumes(s, s->cfg->max_concurrent_bulk_jobs);
 	dispatch_mode(s, MODE_REALTIME, &s->in_flight, s->cfg->max_in_flight,
 	    now);
 	dispatch_mode(s, MODE_BULK, &s->bulk_jobs,
@@ -335,7 +387,7 @@ static bool
 finished(const struct sink *s)
 {
 	return s->input_done && s->batcher.queued == 0 && s->in_flight == 0 &&
-	    s->bulk_jobs == 0 &&
+	    s->bulk_jobs == 0 && s->next_resume == s->n_resumes &&
 	    http_running(s->http) == 0 && api_next_due(s->api) == INT64_MAX;
 }
 
@@ -378,6 +430,7 @@ abort_run(struct sink *s, int status)
 	size_t i;
 
 	bulk_abandon(s);
+	abandon_resumes(s);
 	for (c = s->sending; c != NULL; c = c->sending_next) {
 		for (i = 0; i < c->n; i++) {
 			if (!c->recs[i]->has_result)
@@ -525,6 +578,14 @@ sink_summary(const struct sink *s)
 void
 sink_free(struct sink *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->n_resumes; i++) {
+		chunk_free(s->resumes[i].chunk);
+		free(s->resumes[i].job_id);
+		free(s->resumes[i].api_version);
+	}
+	free(s->resumes);
 	batcher_free(&s->batcher);
 	keyorder_free(s->keys);
 	results_free(&s->results);

@@ -47,6 +47,8 @@ struct sink_options {
 struct bulk_job;
 struct journal;
 
+struct pending_job;
+
 struct sink {
 	const struct config *cfg;
 	const struct logger *lg;
@@ -69,6 +71,9 @@ struct sink {
 	struct bulk_job *bulk_active;	/* bulk jobs under way, see bulk.c */
 	bool write_error_reported;
 	struct chunk *sending;	/* chunks being sent, by sending_next */
+	struct pending_job *resumes;	/* owned: --resume jobs, in order */
+	size_t n_resumes;
+	size_t next_resume;		/* the first of resumes not yet polled */
 	unsigned long records_read;	/* input lines that became records */
 	unsigned long records_sent;	/* records handed to a sender */
 	unsigned long dry_run_requests;	/* requests written by --dry-run */

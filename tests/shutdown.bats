@@ -359,3 +359,64 @@ batch_period: 0s" <<-YAML
 	[ "$status" -eq 2 ]
 	grep -qF 'sfsink: invalid --shutdown-wait "5": expected a duration' "$ERR"
 }
+
+# Leave three bulk insert jobs open in $JOURNAL: SIGTERM while each of
+# them runs, then let them finish in the fake.
+three_open_jobs() {
+	cfg=$(bulk_config insert Account "bulk_batch_size: 1")
+	records '{"Name":"A"}' '{"Name":"B"}' '{"Name":"C"}'
+	fake POST /__fake/config '{"bulk_delay": 30}' >/dev/null
+	start_sfsink -c "$cfg" --journal "$JOURNAL" --shutdown-wait 100ms
+	wait_until job_in_state 2 'UploadComplete|InProgress'
+	kill -TERM "$PID"
+	wait_sfsink
+	[ "$status" -eq 143 ]
+	[ "$(jq -r 'select(.entry == "job") | .job_id' "$JOURNAL" | wc -l)" -eq 3 ]
+	finish_job 0
+	finish_job 1
+	finish_job 2
+}
+
+# job_spans AFTER: for each job, the first and last request sequence
+# number at its URL after request AFTER, as "first last" lines in order.
+job_spans() {
+	fake GET /__fake/requests | jq -r --argjson after "$1" '
+	    [.[] | select(.seq > $after) |
+	     select(.path | test("/jobs/ingest/[^/]+")) |
+	     {job: (.path | capture("/jobs/ingest/(?<id>[^/]+)").id), seq}] |
+	    group_by(.job) | map([min_by(.seq).seq, max_by(.seq).seq]) |
+	    sort | .[] | "\(.[0]) \(.[1])"'
+}
+
+# Whether the spans on stdin follow one another without overlapping.
+spans_in_turn() {
+	local first last end=0
+	while read -r first last; do
+		[ "$first" -gt "$end" ] || return 1
+		end=$last
+	done
+}
+
+@test "resume polls one job at a time" {
+	three_open_jobs
+	after=$(fake GET /__fake/requests | jq 'map(.seq) | max')
+	cfg=$(bulk_config insert Account "max_concurrent_bulk_jobs: 1")
+	resume
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$IN"
+	[ "$(distinct .status)" = ok ]
+	[ "$(job_spans "$after" | wc -l)" -eq 3 ]
+	job_spans "$after" | spans_in_turn
+}
+
+@test "resume polls open jobs together by default" {
+	three_open_jobs
+	after=$(fake GET /__fake/requests | jq 'map(.seq) | max')
+	cfg=$(bulk_config insert)
+	resume
+	[ "$status" -eq 0 ]
+	assert_one_result_per_record "$IN"
+	[ "$(distinct .status)" = ok ]
+	[ "$(job_spans "$after" | wc -l)" -eq 3 ]
+	! job_spans "$after" | spans_in_turn
+}
