@@ -361,7 +361,7 @@ batch_period: 0s" <<-YAML
 }
 
 # Leave three bulk insert jobs open in $JOURNAL: SIGTERM while each of
-# them runs, then let them finish in the fake.
+# them runs in the fake, which keeps them InProgress for 30 seconds.
 three_open_jobs() {
 	cfg=$(bulk_config insert Account "bulk_batch_size: 1")
 	records '{"Name":"A"}' '{"Name":"B"}' '{"Name":"C"}'
@@ -372,9 +372,6 @@ three_open_jobs() {
 	wait_sfsink
 	[ "$status" -eq 143 ]
 	[ "$(jq -r 'select(.entry == "job") | .job_id' "$JOURNAL" | wc -l)" -eq 3 ]
-	finish_job 0
-	finish_job 1
-	finish_job 2
 }
 
 # job_spans AFTER: for each job, the first and last request sequence
@@ -399,6 +396,9 @@ spans_in_turn() {
 
 @test "resume polls one job at a time" {
 	three_open_jobs
+	finish_job 0
+	finish_job 1
+	finish_job 2
 	after=$(fake GET /__fake/requests | jq 'map(.seq) | max')
 	cfg=$(bulk_config insert Account "max_concurrent_bulk_jobs: 1")
 	resume
@@ -411,6 +411,9 @@ spans_in_turn() {
 
 @test "resume polls open jobs together by default" {
 	three_open_jobs
+	finish_job 0
+	finish_job 1
+	finish_job 2
 	after=$(fake GET /__fake/requests | jq 'map(.seq) | max')
 	cfg=$(bulk_config insert)
 	resume
@@ -419,4 +422,24 @@ spans_in_turn() {
 	[ "$(distinct .status)" = ok ]
 	[ "$(job_spans "$after" | wc -l)" -eq 3 ]
 	! job_spans "$after" | spans_in_turn
+}
+
+@test "SIGTERM polls waiting resume jobs once" {
+	three_open_jobs
+	after=$(fake GET /__fake/requests | jq 'map(.seq) | max')
+	cfg=$(bulk_config insert Account "max_concurrent_bulk_jobs: 1")
+	"$SFSINK" -c "$cfg" --resume "$JOURNAL" --shutdown-wait 100ms \
+	    >"$OUT" 2>"$ERR" &
+	PID=$!
+	wait_until [ "$(job_spans "$after" | wc -l)" -ge 1 ]
+	kill -TERM "$PID"
+	wait_sfsink
+	[ "$status" -eq 143 ]
+	assert_one_result_per_record "$IN"
+	[ "$(distinct .status)" = not_processed ]
+	[ "$(distinct '.errors[0].code')" = JOB_STILL_RUNNING ]
+	[[ "$(distinct '.errors[0].message')" == *"--resume $JOURNAL" ]]
+	# Each job, waiting or not, was polled before the run ended.
+	[ "$(job_spans "$after" | wc -l)" -eq 3 ]
+	[ "$(jq -r 'select(.entry == "done") | .job_id' "$JOURNAL" | wc -l)" -eq 0 ]
 }
