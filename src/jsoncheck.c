@@ -347,16 +347,15 @@ member(struct check *c)
 	return value(c);
 }
 
+/* Check the comma-separated items after an opening bracket, up to CLOSE. */
 static int
-object(struct check *c)
+items(struct check *c, char close, int (*item)(struct check *))
 {
-	size_t base = c->nkeys;
-
 	c->p++;
 	skip_space(c);
-	if (!at(c, '}')) {
+	if (!at(c, close)) {
 		for (;;) {
-			if (!member(c))
+			if (!item(c))
 				return 0;
 			skip_space(c);
 			if (!at(c, ','))
@@ -364,11 +363,20 @@ object(struct check *c)
 			c->p++;
 			skip_space(c);
 		}
-		if (!at(c, '}'))
+		if (!at(c, close))
 			return 0;
 	}
 	c->p++;
+	return 1;
+}
 
+static int
+object(struct check *c)
+{
+	size_t base = c->nkeys;
+
+	if (!items(c, '}', member))
+		return 0;
 	if (!keys_unique(&c->keys[base], c->nkeys - base))
 		return 0;
 	c->nkeys = base;
@@ -378,25 +386,7 @@ object(struct check *c)
 static int
 array(struct check *c)
 {
-	c->p++;
-	skip_space(c);
-	if (at(c, ']')) {
-		c->p++;
-		return 1;
-	}
-	for (;;) {
-		if (!value(c))
-			return 0;
-		skip_space(c);
-		if (!at(c, ','))
-			break;
-		c->p++;
-		skip_space(c);
-	}
-	if (!at(c, ']'))
-		return 0;
-	c->p++;
-	return 1;
+	return items(c, ']', value);
 }
 
 /* Check an object or array one level deeper, within MAX_DEPTH. */

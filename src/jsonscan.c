@@ -93,33 +93,56 @@ jsonscan_skip_value(const char *p, const char *end)
 	return p;
 }
 
-int
-jsonscan_init(struct jsonscan *js, const char *text, size_t len)
+/* Start walking the container in TEXT that opens with BRACKET. */
+static int
+open_container(struct jsonscan *js, const char *text, size_t len,
+    char bracket)
 {
 	const char *end = text + len;
 	const char *p = skip_space(text, end);
 
-	if (p >= end || *p != '{')
+	if (p >= end || *p != bracket)
 		return -1;
 	js->p = p + 1;
 	js->end = end;
 	return 0;
 }
 
-int
-jsonscan_next(struct jsonscan *js, struct json_member *m)
+/*
+ * Move past the comma before the next item.  Returns 1 with *AT on the
+ * item, 0 at the closing BRACKET, -1 at the end of the text.
+ */
+static int
+next_item(struct jsonscan *js, char bracket, const char **at)
 {
 	const char *p = skip_space(js->p, js->end);
-	const char *q;
 
 	if (p < js->end && *p == ',')
 		p = skip_space(p + 1, js->end);
 	if (p >= js->end)
 		return -1;
-	if (*p == '}') {
+	if (*p == bracket) {
 		js->p = p;
 		return 0;
 	}
+	*at = p;
+	return 1;
+}
+
+int
+jsonscan_init(struct jsonscan *js, const char *text, size_t len)
+{
+	return open_container(js, text, len, '{');
+}
+
+int
+jsonscan_next(struct jsonscan *js, struct json_member *m)
+{
+	const char *p = NULL, *q;
+	int rc = next_item(js, '}', &p);
+
+	if (rc != 1)
+		return rc;
 	if (*p != '"')
 		return -1;
 
@@ -145,30 +168,17 @@ jsonscan_next(struct jsonscan *js, struct json_member *m)
 int
 jsonscan_array_init(struct jsonscan *js, const char *text, size_t len)
 {
-	const char *end = text + len;
-	const char *p = skip_space(text, end);
-
-	if (p >= end || *p != '[')
-		return -1;
-	js->p = p + 1;
-	js->end = end;
-	return 0;
+	return open_container(js, text, len, '[');
 }
 
 int
 jsonscan_array_next(struct jsonscan *js, const char **value, size_t *len)
 {
-	const char *p = skip_space(js->p, js->end);
-	const char *q;
+	const char *p = NULL, *q;
+	int rc = next_item(js, ']', &p);
 
-	if (p < js->end && *p == ',')
-		p = skip_space(p + 1, js->end);
-	if (p >= js->end)
-		return -1;
-	if (*p == ']') {
-		js->p = p;
-		return 0;
-	}
+	if (rc != 1)
+		return rc;
 	q = jsonscan_skip_value(p, js->end);
 	if (q == NULL)
 		return -1;
