@@ -361,31 +361,31 @@ feed_with_pause() {
 	cat "$3"
 }
 
+# run_paused_pair CONFIG: two upserts 2.5 s apart, each its own request;
+# sets conns to the JSON list of their connection numbers.
+run_paused_pair() {
+	gen_accounts accounts 1 A >"$BATS_TEST_TMPDIR/a.ndjson"
+	gen_accounts accounts 1 B >"$BATS_TEST_TMPDIR/b.ndjson"
+	run_sfsink -c "$1" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 2.5 "$BATS_TEST_TMPDIR/b.ndjson")
+	[ "$status" -eq 0 ]
+	[ "$(count_lines "$OUT")" -eq 2 ]
+	conns=$(collections_connections)
+	[ "$(jq length <<<"$conns")" -eq 2 ]
+}
+
 @test "idle_conn_timeout drops an idle connection" {
 	# libcurl 7.88 compares whole seconds of idle time, so with 1s a
 	# connection idle for 1.6 s is still reused: the pause is 2.5 s.
 	cfg=$(upsert_config "  http:
     idle_conn_timeout: 1s")
-	gen_accounts accounts 1 A >"$BATS_TEST_TMPDIR/a.ndjson"
-	gen_accounts accounts 1 B >"$BATS_TEST_TMPDIR/b.ndjson"
-	run_sfsink -c "$cfg" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 2.5 "$BATS_TEST_TMPDIR/b.ndjson")
-	[ "$status" -eq 0 ]
-	[ "$(count_lines "$OUT")" -eq 2 ]
-	conns=$(collections_connections)
-	[ "$(jq length <<<"$conns")" -eq 2 ]
+	run_paused_pair "$cfg"
 	[ "$(jq '.[0] != .[1]' <<<"$conns")" = true ]
 }
 
 @test "idle connection reused by default" {
 	# The default idle_conn_timeout is 1m30s.
 	cfg=$(upsert_config "$FAST_BACKOFF")
-	gen_accounts accounts 1 A >"$BATS_TEST_TMPDIR/a.ndjson"
-	gen_accounts accounts 1 B >"$BATS_TEST_TMPDIR/b.ndjson"
-	run_sfsink -c "$cfg" < <(feed_with_pause "$BATS_TEST_TMPDIR/a.ndjson" 2.5 "$BATS_TEST_TMPDIR/b.ndjson")
-	[ "$status" -eq 0 ]
-	[ "$(count_lines "$OUT")" -eq 2 ]
-	conns=$(collections_connections)
-	[ "$(jq length <<<"$conns")" -eq 2 ]
+	run_paused_pair "$cfg"
 	[ "$(jq '.[0] == .[1]' <<<"$conns")" = true ]
 }
 

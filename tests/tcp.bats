@@ -134,6 +134,17 @@ now_ms() {
 	echo $(( ${t/[.,]/} / 1000 ))
 }
 
+# run_timed: run sfsink on the test's config and records, and set elapsed
+# to its run time in milliseconds.
+run_timed() {
+	local start
+	start=$(now_ms)
+	run_sfsink -c "$BATS_TEST_TMPDIR/sfsink.yaml" "$BATS_TEST_TMPDIR/$RECORDS"
+	elapsed=$(($(now_ms) - start))
+	echo "sfsink exited $status after $elapsed ms"
+	cat "$ERR"
+}
+
 # start_peer DIR MODE: start the peer in this shell's network namespace;
 # sets PEER_PID and PEER_PORT.
 start_peer() {
@@ -227,11 +238,7 @@ KEEP_ALIVE_LOST='^Recv failure: Connection timed out, after the request was sent
 	tcp_config "$BATS_TEST_TMPDIR" "$PEER_PORT" '  timeout: 60s
   tcp:
     tcp_user_timeout: 2s'
-	start=$(now_ms)
-	run_sfsink -c "$BATS_TEST_TMPDIR/sfsink.yaml" "$BATS_TEST_TMPDIR/$RECORDS"
-	elapsed=$(($(now_ms) - start))
-	echo "sfsink exited $status after $elapsed ms"
-	cat "$ERR"
+	run_timed
 	[ "$status" -eq 1 ]
 	assert_one_result_per_record "$BATS_TEST_TMPDIR/$RECORDS"
 	assert_connection_lost '^(Send|Recv) failure: Connection timed out, '
@@ -256,11 +263,7 @@ KEEP_ALIVE_LOST='^Recv failure: Connection timed out, after the request was sent
 	gen_contacts 200 4000 >"$BATS_TEST_TMPDIR/$RECORDS"
 	start_peer "$BATS_TEST_TMPDIR" hold
 	tcp_config "$BATS_TEST_TMPDIR" "$PEER_PORT" '  timeout: 6s'
-	start=$(now_ms)
-	run_sfsink -c "$BATS_TEST_TMPDIR/sfsink.yaml" "$BATS_TEST_TMPDIR/$RECORDS"
-	elapsed=$(($(now_ms) - start))
-	echo "sfsink exited $status after $elapsed ms"
-	cat "$ERR"
+	run_timed
 	[ "$status" -eq 1 ]
 	assert_one_result_per_record "$BATS_TEST_TMPDIR/$RECORDS"
 	assert_connection_lost '^Operation timed out after 6[0-9]{3} milliseconds '
