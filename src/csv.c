@@ -99,16 +99,16 @@ valid_name(const char *s, bool relationship)
 static char *
 member_name(const struct json_member *m)
 {
-	json_t *s;
-	char *name = NULL;
+	struct buf name;
+	char *decoded = NULL;
 
 	if (memchr(m->key, '\\', m->key_len) == NULL)
 		return xstrndup(m->key, m->key_len);
-	s = json_loadb(m->key - 1, m->key_len + 2, JSON_DECODE_ANY, NULL);
-	if (json_is_string(s))
-		name = xstrdup(json_string_value(s));
-	json_decref(s);
-	return name;
+	buf_init(&name, 0);
+	if (jsonscan_string(m->key - 1, m->key_len + 2, &name) == 0)
+		decoded = buf_steal(&name, NULL);
+	buf_free(&name);
+	return decoded;
 }
 
 static void

@@ -1,14 +1,13 @@
 /*
- * jsonscan.c - byte spans of members inside JSON object text.
+ * jsonscan.c - byte spans of members and elements inside JSON text.
  *
- * The text has been validated by jansson already, so this walker only has
- * to find boundaries: strings end at an unescaped quote, and nested values
+ * The text is known to be valid JSON already, so this walker only has to
+ * find boundaries: strings end at an unescaped quote, and nested values
  * end where their brackets balance.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <jansson.h>
 
 #include "buf.h"
 #include "jsonscan.h"
@@ -314,20 +313,21 @@ jsonscan_string(const char *text, size_t len, struct buf *out)
 	return 0;
 }
 
-/* Compare a key written with escapes by letting jansson decode it. */
+/* Compare a key written with escapes, once decoded. */
 static int
 escaped_key_is(const struct json_member *m, const char *name, bool nocase)
 {
-	json_t *s;
+	struct buf key;
+	char *k;
 	int same = 0;
 
-	s = json_loadb(m->key - 1, m->key_len + 2, JSON_DECODE_ANY, NULL);
-	if (json_is_string(s)) {
-		const char *k = json_string_value(s);
-
+	buf_init(&key, 0);
+	if (jsonscan_string(m->key - 1, m->key_len + 2, &key) == 0) {
+		k = buf_steal(&key, NULL);
 		same = nocase ? strcasecmp(k, name) == 0 : strcmp(k, name) == 0;
+		free(k);
 	}
-	json_decref(s);
+	buf_free(&key);
 	return same;
 }
 

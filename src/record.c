@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "buf.h"
 #include "jsonscan.h"
 #include "record.h"
 #include "xalloc.h"
@@ -77,7 +76,7 @@ take_external_id(struct record *rec, const char **code, char *msg,
 {
 	const char *field = rec->map->external_id_field;
 	struct json_member m;
-	json_t *v;
+	struct buf key;
 
 	*code = "MISSING_EXTERNAL_ID";
 	if (!jsonscan_find(rec->data, rec->data_len, field, true, &m)) {
@@ -91,11 +90,12 @@ take_external_id(struct record *rec, const char **code, char *msg,
 		rec->key = xstrndup(m.value + 1, m.value_len - 2);
 	} else if (m.value[0] == '-' || isdigit((unsigned char)m.value[0])) {
 		rec->key = xstrndup(m.value, m.value_len);
-	} else {
-		v = json_loadb(m.value, m.value_len, JSON_DECODE_ANY, NULL);
-		if (json_is_string(v) && json_string_length(v) > 0)
-			rec->key = xstrdup(json_string_value(v));
-		json_decref(v);
+	} else if (m.value[0] == '"') {
+		buf_init(&key, 0);
+		if (jsonscan_string(m.value, m.value_len, &key) == 0 &&
+		    key.len > 0)
+			rec->key = buf_steal(&key, NULL);
+		buf_free(&key);
 	}
 	if (rec->key == NULL) {
 		snprintf(msg, msglen, "external ID field \"%s\" must be a "
