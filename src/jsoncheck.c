@@ -428,7 +428,7 @@ value(struct check *c)
 	}
 }
 
-/* Check that TEXT is one value starting with FIRST ('{', '[' or 0 for any). */
+/* Check that TEXT is one value that starts with FIRST, or any value for 0. */
 static int
 check_text(const char *text, size_t len, char first)
 {

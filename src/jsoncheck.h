@@ -3,14 +3,15 @@
  *
  * Building a jansson tree of every input line only to free it again was
  * most of sfsink's CPU.  jsoncheck_object() walks the text once, builds
- * nothing and allocates nothing.  It answers "sure" only for text that
+ * nothing and allocates nothing.  It returns "sure" only for text that
  * json_loadb() accepts as an object (or array) with JSON_REJECT_DUPLICATES
- * and JSON_DECODE_INT_AS_REAL: valid UTF-8, no duplicate key at any depth, no
- * number too large for a double.  For everything else, including the rare
- * valid text it does not decide (escaped keys, \u0000 and surrogate
- * escapes, huge exponents, deep nesting, objects with very many keys), it
- * answers "not sure", and the caller asks jansson, which also words the
- * error.  The fuzz harness tests/fuzz/fuzz_jsoncheck.c holds it to that.
+ * and JSON_DECODE_INT_AS_REAL: valid UTF-8, no duplicate key at any depth,
+ * no number too large for a double.  For everything else it returns "not
+ * sure", and the caller passes the text to jansson, which also words the
+ * error.  That includes rare valid text that it does not decide: escaped
+ * keys, \u0000 and surrogate escapes, huge exponents, deep nesting and
+ * objects with very many keys.  tests/fuzz/fuzz_jsoncheck.c checks both
+ * promises.
  */
 #ifndef SFSINK_JSONCHECK_H
 #define SFSINK_JSONCHECK_H

@@ -3,9 +3,9 @@
  *
  * jansson has no lossless number type, so sfsink never re-serialises field
  * values: it copies their original text.  These functions find that text.
- * They expect text already known to be valid JSON (accepted by jansson,
- * or by jsoncheck.h without building a tree) and only walk its top level;
- * on anything else they return -1.
+ * They expect text already known to be valid JSON, accepted by jansson or
+ * by jsoncheck.h, and only walk its top level.  On anything else they
+ * return -1.
  */
 #ifndef SFSINK_JSONSCAN_H
 #define SFSINK_JSONSCAN_H

@@ -3,9 +3,10 @@
  * routing, record_validate() and the result line.  The data object of every
  * line that parses is also walked with jsonscan and checked against
  * jansson: the same members, in the same order, with equal values, and
- * strings decoded by jsonscan_string() to the same bytes.  The topic, data
- * and Kafka position of the record are also checked against what jansson
- * reads in the line, which holds envelope.c's fast path to its slow one.
+ * strings decoded by jsonscan_string() to the same bytes.  The record's
+ * topic, data and Kafka position are also compared with what jansson
+ * reads in the line, so envelope.c's fast path must agree with its slow
+ * one.
  *
  * Input: the bytes of one line, without its line ending.
  */

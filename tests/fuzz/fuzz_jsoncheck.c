@@ -1,13 +1,13 @@
 /*
  * fuzz_jsoncheck.c - jsoncheck against jansson.
  *
- * jsoncheck_object() and jsoncheck_array() may answer "sure" only for
+ * jsoncheck_object() and jsoncheck_array() may return "sure" only for
  * text that jansson accepts as an object or an array with the flags
- * envelope.c uses; the harness aborts on any text where they do not.  The
- * other way round, it checks that jsoncheck
- * is sure of the object jansson prints back from that text, when the print
- * has no escapes and no number jsoncheck leaves to jansson, so that the
- * fast path is not lost to a checker that refuses too much.
+ * envelope.c uses, so the harness aborts on any other text they accept.
+ * It also checks the reverse: jsoncheck must accept the object that
+ * jansson prints back from that text, when the print has no escapes and
+ * no number that jsoncheck leaves to jansson.  A checker that rejects too
+ * much would lose the fast path without failing any other test.
  *
  * Input: the bytes of one line, without its line ending.
  */
